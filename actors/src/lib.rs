@@ -9,5 +9,8 @@
 //! nothing of HTTP servers; the service shell wires the actors together.
 
 pub mod events;
+pub mod messages;
+pub mod metrics;
+pub mod stage;
 pub mod provider;
 pub mod secret;

@@ -1,0 +1,256 @@
+//! Bounded hand-off between actors, with an explicit shed policy.
+//!
+//! actix's `do_send` ignores mailbox capacity, so the pipeline never uses it on
+//! a hot path. A [`StageSender`] uses `try_send` into a mailbox whose capacity
+//! was set when the receiving actor was created; when the mailbox is full the
+//! message is shed and counted in `tapewatch_dropped_total{stage}`. The sender
+//! also keeps the queue-depth gauge (actix has no queue-length API): the
+//! receiving handler calls [`StageGauge::taken`] for each message it takes.
+
+use actix::prelude::*;
+use prometheus::{IntCounter, IntGauge};
+
+use crate::metrics::Metrics;
+
+/// Depth, high-water mark and drops of one stage's queue.
+#[derive(Clone, Debug)]
+pub struct StageGauge {
+    depth: IntGauge,
+    high_water: IntGauge,
+    dropped: IntCounter,
+}
+
+impl StageGauge {
+    /// The gauges of `stage` in `metrics`.
+    pub fn new(metrics: &Metrics, stage: &str) -> Self {
+        StageGauge {
+            depth: metrics.depth(stage),
+            high_water: metrics.high_water(stage),
+            dropped: metrics.dropped(stage),
+        }
+    }
+
+    /// Called by the receiving handler once per message it takes off the queue.
+    pub fn taken(&self) {
+        self.depth.dec();
+    }
+
+    /// Messages shed so far.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.get()
+    }
+
+    fn note_high_water(&self) {
+        let d = self.depth.get();
+        if d > self.high_water.get() {
+            self.high_water.set(d);
+        }
+    }
+}
+
+/// Why a message did not enter a stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shed {
+    /// The stage's queue was full; the message was counted and dropped.
+    Full,
+    /// The receiving actor is gone (stopped or panicked).
+    Closed,
+}
+
+/// The sending end of a bounded stage.
+pub struct StageSender<M>
+where
+    M: Message + Send,
+    M::Result: Send,
+{
+    recipient: Recipient<M>,
+    gauge: StageGauge,
+}
+
+impl<M> Clone for StageSender<M>
+where
+    M: Message + Send,
+    M::Result: Send,
+{
+    fn clone(&self) -> Self {
+        StageSender {
+            recipient: self.recipient.clone(),
+            gauge: self.gauge.clone(),
+        }
+    }
+}
+
+impl<M> std::fmt::Debug for StageSender<M>
+where
+    M: Message + Send,
+    M::Result: Send,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StageSender").finish_non_exhaustive()
+    }
+}
+
+impl<M> StageSender<M>
+where
+    M: Message + Send,
+    M::Result: Send,
+{
+    /// A sender into `recipient`, accounted under `gauge`.
+    pub fn new(recipient: Recipient<M>, gauge: StageGauge) -> Self {
+        StageSender { recipient, gauge }
+    }
+
+    /// Offers a message without waiting. A full queue sheds it (counted); the
+    /// caller gets the reason and never blocks.
+    pub fn offer(&self, msg: M) -> Result<(), Shed> {
+        // Count first, so the receiver can never decrement below zero.
+        self.gauge.depth.inc();
+        match self.recipient.try_send(msg) {
+            Ok(()) => {
+                self.gauge.note_high_water();
+                Ok(())
+            }
+            Err(SendError::Full(_)) => {
+                self.gauge.depth.dec();
+                self.gauge.dropped.inc();
+                Err(Shed::Full)
+            }
+            Err(SendError::Closed(_)) => {
+                self.gauge.depth.dec();
+                self.gauge.dropped.inc();
+                Err(Shed::Closed)
+            }
+        }
+    }
+
+    /// True while the receiving actor is alive.
+    pub fn connected(&self) -> bool {
+        self.recipient.connected()
+    }
+}
+
+/// Several stage senders that each get a copy of every message.
+pub struct Fanout<M>
+where
+    M: Message + Send + Clone,
+    M::Result: Send,
+{
+    targets: Vec<StageSender<M>>,
+}
+
+impl<M> Clone for Fanout<M>
+where
+    M: Message + Send + Clone,
+    M::Result: Send,
+{
+    fn clone(&self) -> Self {
+        Fanout {
+            targets: self.targets.clone(),
+        }
+    }
+}
+
+impl<M> Default for Fanout<M>
+where
+    M: Message + Send + Clone,
+    M::Result: Send,
+{
+    fn default() -> Self {
+        Fanout {
+            targets: Vec::new(),
+        }
+    }
+}
+
+impl<M> std::fmt::Debug for Fanout<M>
+where
+    M: Message + Send + Clone,
+    M::Result: Send,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Fanout({} targets)", self.targets.len())
+    }
+}
+
+impl<M> Fanout<M>
+where
+    M: Message + Send + Clone,
+    M::Result: Send,
+{
+    /// A fan-out over `targets`.
+    pub fn new(targets: Vec<StageSender<M>>) -> Self {
+        Fanout { targets }
+    }
+
+    /// Adds a target.
+    pub fn push(&mut self, target: StageSender<M>) {
+        self.targets.push(target);
+    }
+
+    /// Offers a copy of `msg` to every target; returns how many shed it.
+    pub fn offer(&self, msg: M) -> usize {
+        let mut shed = 0;
+        if let Some((last, rest)) = self.targets.split_last() {
+            for t in rest {
+                shed += usize::from(t.offer(msg.clone()).is_err());
+            }
+            shed += usize::from(last.offer(msg).is_err());
+        }
+        shed
+    }
+
+    /// Number of targets.
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// True without targets.
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Message, Clone)]
+    #[rtype(result = "()")]
+    struct Ping;
+
+    struct Slow {
+        gauge: StageGauge,
+    }
+    impl Actor for Slow {
+        type Context = Context<Self>;
+    }
+    impl Handler<Ping> for Slow {
+        type Result = ();
+        fn handle(&mut self, _: Ping, _: &mut Context<Self>) {
+            self.gauge.taken();
+        }
+    }
+
+    #[actix::test]
+    async fn a_full_queue_sheds_and_counts() {
+        let metrics = Metrics::new();
+        let gauge = StageGauge::new(&metrics, "detector");
+        let g = gauge.clone();
+        let addr = Slow::create(|ctx| {
+            ctx.set_mailbox_capacity(4);
+            Slow { gauge: g }
+        });
+        let sender = StageSender::new(addr.clone().recipient(), gauge.clone());
+        // The actor cannot run until this task yields, so the queue only fills.
+        let results: Vec<_> = (0..20).map(|_| sender.offer(Ping)).collect();
+        let accepted = results.iter().filter(|r| r.is_ok()).count();
+        assert!((4..=6).contains(&accepted), "accepted {accepted}");
+        assert_eq!(gauge.dropped(), (20 - accepted) as u64);
+        assert_eq!(metrics.depth("detector").get(), accepted as i64);
+        // `send` bypasses the stage (it was not counted as queued), so after the
+        // drain the gauge sits one below zero: every offered message was taken.
+        addr.send(Ping).await.expect("actor alive");
+        assert_eq!(metrics.depth("detector").get(), -1);
+        assert_eq!(metrics.high_water("detector").get(), accepted as i64);
+    }
+}
