@@ -9,8 +9,13 @@
 //! nothing of HTTP servers; the service shell wires the actors together.
 
 pub mod events;
+pub mod log_limit;
+pub mod message_handler;
 pub mod messages;
 pub mod metrics;
 pub mod stage;
+pub mod ws_client;
+pub mod ws_session;
 pub mod provider;
 pub mod secret;
+pub mod sink;

@@ -1,0 +1,170 @@
+//! How the session reacts to the provider's control replies, fragmented
+//! messages and the heartbeat timer.
+
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use actix_http::ws::Item;
+use awc::ws::Message as WsMessage;
+use bytes::BytesMut;
+
+use super::{SessionSnapshot, SessionState, WsSession};
+use crate::provider::{ControlEvent, IssueKind, Severity};
+
+impl WsSession {
+    pub(super) fn on_control(&mut self, event: ControlEvent, ctx: &mut Context<Self>) {
+        match (&event, self.state) {
+            (ControlEvent::Connected, SessionState::AwaitingGreeting) => {
+                let auth = self.deps.provider.auth_message(&self.deps.credentials);
+                self.send_text(auth);
+                self.set_state(SessionState::Authenticating);
+            }
+            (ControlEvent::AuthSuccess, SessionState::Authenticating) => self.subscribe_all(ctx),
+            (ControlEvent::Subscribed(topic), _) => {
+                self.pending_acks.remove(topic);
+                if self.state == SessionState::Subscribing && self.pending_acks.is_empty() {
+                    self.begin_streaming();
+                }
+            }
+            (ControlEvent::Unsubscribed(topic), _) => {
+                tracing::info!(feed = %self.deps.feed, %topic, "unsubscribed");
+            }
+            _ => {}
+        }
+        match event.severity() {
+            Severity::Terminal => self.fail_terminally(&event, ctx),
+            Severity::Throttle => {
+                tracing::error!(
+                    feed = %self.deps.feed,
+                    "the provider refused another connection for this key ({event:?}); \
+                     another process may be using it. Waiting {} s before reconnecting",
+                    self.deps.connection.max_connections_cooldown_ms / 1000
+                );
+                self.throttled = true;
+                self.emit_status("max_connections", format!("{event:?}"), None, None);
+            }
+            Severity::Info => {
+                if let ControlEvent::Error(message) = &event {
+                    tracing::warn!(feed = %self.deps.feed, %message, "provider reported an error");
+                    self.emit_status("provider_error", message.clone(), None, None);
+                }
+            }
+        }
+    }
+
+    fn subscribe_all(&mut self, ctx: &mut Context<Self>) {
+        if self.subscriptions.is_empty() {
+            self.begin_streaming();
+            return;
+        }
+        let topics: Vec<String> = self.subscriptions.iter().cloned().collect();
+        self.pending_acks = self.subscriptions.clone();
+        let message = self.deps.provider.subscribe_message(&topics);
+        self.send_text(message);
+        self.set_state(SessionState::Subscribing);
+        let id = self.connection_id;
+        let timeout = Duration::from_millis(self.deps.connection.ack_timeout_ms);
+        ctx.run_later(timeout, move |act, _| {
+            if act.connection_id == id && act.state == SessionState::Subscribing {
+                tracing::warn!(
+                    feed = %act.deps.feed,
+                    missing = ?act.pending_acks,
+                    "no acknowledgement for some topics; streaming anyway"
+                );
+                act.begin_streaming();
+            }
+        });
+    }
+
+    fn begin_streaming(&mut self) {
+        let reconnect = self.ever_streamed;
+        self.ever_streamed = true;
+        self.set_state(SessionState::Streaming);
+        self.deps
+            .metrics
+            .connected
+            .with_label_values(&[&self.deps.feed])
+            .set(1);
+        let topics: Vec<&str> = self.subscriptions.iter().map(String::as_str).collect();
+        tracing::info!(feed = %self.deps.feed, topics = ?topics, "streaming");
+        if reconnect {
+            let now = crate::messages::unix_ms();
+            self.emit_status(
+                "reconnected",
+                "data between gap_from_ms and gap_to_ms may be missing".to_owned(),
+                self.last_data_ms,
+                Some(now),
+            );
+        } else {
+            self.emit_status("connected", format!("subscribed to {}", topics.join(",")), None, None);
+        }
+    }
+
+    fn fail_terminally(&mut self, event: &ControlEvent, ctx: &mut Context<Self>) {
+        let reason = match event {
+            ControlEvent::AuthFailed(m) => format!("authentication failed: {m}"),
+            other => format!("{other:?}"),
+        };
+        tracing::error!(feed = %self.deps.feed, %reason, "stopping: retrying cannot fix this");
+        self.emit_status("auth_failed", reason.clone(), None, None);
+        if let Some(to) = &self.deps.on_failure {
+            let _ = to.try_send(super::SessionFailed { feed: self.deps.feed.clone(), reason });
+        }
+        self.drop_socket(ctx);
+        self.set_state(SessionState::Stopped);
+    }
+
+    pub(super) fn on_continuation(&mut self, item: Item, ctx: &mut Context<Self>) {
+        let limit = self.deps.connection.max_frame_bytes;
+        let is_last = matches!(item, Item::Last(_));
+        match item {
+            Item::FirstText(b) => self.fragment = Some((BytesMut::from(&b[..]), true)),
+            Item::FirstBinary(b) => self.fragment = Some((BytesMut::from(&b[..]), false)),
+            Item::Continue(b) | Item::Last(b) => {
+                let last = is_last;
+                let Some((buf, _)) = self.fragment.as_mut() else {
+                    self.count_bad_frame(IssueKind::Malformed, "continuation frame without a first fragment");
+                    return;
+                };
+                if buf.len() + b.len() > limit {
+                    self.fragment = None;
+                    self.count_bad_frame(IssueKind::TooLarge, &format!("fragmented message over {limit} bytes skipped"));
+                    return;
+                }
+                buf.extend_from_slice(&b);
+                if last {
+                    if let Some((buf, is_text)) = self.fragment.take() {
+                        if is_text {
+                            self.on_text(buf.freeze(), ctx);
+                        } else {
+                            self.count_bad_frame(IssueKind::NotText, "fragmented binary message skipped");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn heartbeat(&mut self, ctx: &mut Context<Self>) {
+        if self.sink.is_none() {
+            return;
+        }
+        let idle = self.last_frame.elapsed();
+        let limit = Duration::from_millis(self.deps.connection.idle_timeout_ms);
+        if idle >= limit {
+            self.on_lost(format!("no frame or pong for {idle:?}"), ctx);
+        } else if let Some(sink) = self.sink.as_mut() {
+            let _ = sink.write(WsMessage::Ping(bytes::Bytes::from_static(b"tapewatch")));
+        }
+    }
+
+    pub(super) fn snapshot(&self) -> SessionSnapshot {
+        SessionSnapshot {
+            feed: self.deps.feed.clone(),
+            state: self.state,
+            state_for_ms: Instant::now().duration_since(self.state_since).as_millis() as u64,
+            subscriptions: self.subscriptions.iter().cloned().collect(),
+            connection_attempts: self.connection_id,
+        }
+    }
+}
