@@ -169,7 +169,11 @@ mod tests {
         let mut batches = 0;
         while let Ok(batch) = rx.try_recv() {
             batches += 1;
-            trades += batch.events.iter().filter(|e| e.kind() == EventKind::Trade).count();
+            trades += batch
+                .events
+                .iter()
+                .filter(|e| e.kind() == EventKind::Trade)
+                .count();
         }
         assert_eq!(batches, 3, "one batch per frame with events");
         assert_eq!(trades, 4);

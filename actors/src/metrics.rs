@@ -103,60 +103,136 @@ impl Metrics {
     /// dashboards see them before the first event).
     pub fn new() -> Self {
         let reg = Registry::new();
-        let events_vec = counter_vec(&reg, "tapewatch_events_total", "Events decoded, by type.", "type");
+        let events_vec = counter_vec(
+            &reg,
+            "tapewatch_events_total",
+            "Events decoded, by type.",
+            "type",
+        );
         let events = EventKind::ALL
             .iter()
             .map(|k| (*k, events_vec.with_label_values(&[k.label()])))
             .collect();
-        let errors_vec = counter_vec(&reg, "tapewatch_decode_errors_total", "Frames or events that could not be decoded, by kind.", "kind");
+        let errors_vec = counter_vec(
+            &reg,
+            "tapewatch_decode_errors_total",
+            "Frames or events that could not be decoded, by kind.",
+            "kind",
+        );
         let decode_errors: HashMap<_, _> = IssueKind::ALL
             .iter()
             .map(|k| (*k, errors_vec.with_label_values(&[k.label()])))
             .collect();
-        let alerts_vec = counter_vec(&reg, "tapewatch_alerts_total", "Anomalies detected, by kind.", "kind");
+        let alerts_vec = counter_vec(
+            &reg,
+            "tapewatch_alerts_total",
+            "Anomalies detected, by kind.",
+            "kind",
+        );
         let alerts = AnomalyKind::ALL
             .iter()
             .map(|k| (*k, alerts_vec.with_label_values(&[k.label()])))
             .collect();
-        let enrich_vec = counter_vec(&reg, "tapewatch_enrichments_total", "Enrichments emitted, by status.", "status");
+        let enrich_vec = counter_vec(
+            &reg,
+            "tapewatch_enrichments_total",
+            "Enrichments emitted, by status.",
+            "status",
+        );
         let enrichments = EnrichStatus::ALL
             .iter()
             .map(|k| (*k, enrich_vec.with_label_values(&[k.label()])))
             .collect();
-        let dropped = counter_vec(&reg, "tapewatch_dropped_total", "Messages shed because a stage's queue was full, by stage.", "stage");
-        let depth = gauge_vec(&reg, "tapewatch_queue_depth", "Messages waiting in a stage's queue.", "stage");
-        let high_water = gauge_vec(&reg, "tapewatch_queue_high_water", "Highest queue depth seen, by stage.", "stage");
+        let dropped = counter_vec(
+            &reg,
+            "tapewatch_dropped_total",
+            "Messages shed because a stage's queue was full, by stage.",
+            "stage",
+        );
+        let depth = gauge_vec(
+            &reg,
+            "tapewatch_queue_depth",
+            "Messages waiting in a stage's queue.",
+            "stage",
+        );
+        let high_water = gauge_vec(
+            &reg,
+            "tapewatch_queue_high_water",
+            "Highest queue depth seen, by stage.",
+            "stage",
+        );
         for stage in STAGES {
             dropped.with_label_values(&[stage]);
             depth.with_label_values(&[stage]);
             high_water.with_label_values(&[stage]);
         }
         let rest_latency = Histogram::with_opts(
-            HistogramOpts::new("tapewatch_rest_latency_seconds", "REST request latency.")
-                .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
+            HistogramOpts::new("tapewatch_rest_latency_seconds", "REST request latency.").buckets(
+                vec![
+                    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                ],
+            ),
         )
         .expect("static metric definition is valid");
         reg.register(Box::new(rest_latency.clone()))
             .expect("metric names are unique");
         Metrics {
-            frames: counter(&reg, "tapewatch_frames_total", "WebSocket data frames read."),
-            frame_bytes: counter(&reg, "tapewatch_frame_bytes_total", "Bytes of WebSocket data frames read."),
+            frames: counter(
+                &reg,
+                "tapewatch_frames_total",
+                "WebSocket data frames read.",
+            ),
+            frame_bytes: counter(
+                &reg,
+                "tapewatch_frame_bytes_total",
+                "Bytes of WebSocket data frames read.",
+            ),
             events,
             decode_errors,
             dropped,
             depth,
             high_water,
-            reconnects: counter(&reg, "tapewatch_reconnects_total", "Upstream reconnections."),
-            connected: gauge_vec(&reg, "tapewatch_connected", "1 while the feed is authenticated and subscribed.", "feed"),
+            reconnects: counter(
+                &reg,
+                "tapewatch_reconnects_total",
+                "Upstream reconnections.",
+            ),
+            connected: gauge_vec(
+                &reg,
+                "tapewatch_connected",
+                "1 while the feed is authenticated and subscribed.",
+                "feed",
+            ),
             alerts,
             enrichments,
-            rest_requests: counter_vec(&reg, "tapewatch_rest_requests_total", "REST requests, by HTTP status or error.", "status"),
+            rest_requests: counter_vec(
+                &reg,
+                "tapewatch_rest_requests_total",
+                "REST requests, by HTTP status or error.",
+                "status",
+            ),
             rest_latency,
-            rest_cache_hits: counter(&reg, "tapewatch_rest_cache_hits_total", "Enrichments served from the cache."),
+            rest_cache_hits: counter(
+                &reg,
+                "tapewatch_rest_cache_hits_total",
+                "Enrichments served from the cache.",
+            ),
             rest_in_flight: gauge(&reg, "tapewatch_rest_in_flight", "REST requests in flight."),
-            symbols_tracked: gauge(&reg, "tapewatch_symbols_tracked", "Symbols with detector state."),
-            symbols_evicted: counter(&reg, "tapewatch_symbols_evicted_total", "Symbol states evicted to respect the cap."),
-            sink_writes: counter(&reg, "tapewatch_sink_writes_total", "Records written by sinks."),
+            symbols_tracked: gauge(
+                &reg,
+                "tapewatch_symbols_tracked",
+                "Symbols with detector state.",
+            ),
+            symbols_evicted: counter(
+                &reg,
+                "tapewatch_symbols_evicted_total",
+                "Symbol states evicted to respect the cap.",
+            ),
+            sink_writes: counter(
+                &reg,
+                "tapewatch_sink_writes_total",
+                "Records written by sinks.",
+            ),
             sink_errors: counter(&reg, "tapewatch_sink_errors_total", "Sink write failures."),
             registry: reg,
         }

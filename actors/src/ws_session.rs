@@ -178,8 +178,11 @@ impl WsSession {
         self.connection_id += 1;
         let id = self.connection_id;
         let cfg = &self.deps.connection;
-        let client = ws_client::ws_client(self.deps.tls.clone(), Self::ms(cfg.handshake_timeout_ms));
-        let request = client.ws(self.deps.url.as_str()).max_frame_size(cfg.max_frame_bytes);
+        let client =
+            ws_client::ws_client(self.deps.tls.clone(), Self::ms(cfg.handshake_timeout_ms));
+        let request = client
+            .ws(self.deps.url.as_str())
+            .max_frame_size(cfg.max_frame_bytes);
         tracing::info!(feed = %self.deps.feed, url = %self.deps.url, "connecting");
         ctx.spawn(async move { request.connect().await }.into_actor(self).map(
             move |result, act, ctx| {
@@ -206,9 +209,18 @@ impl WsSession {
         let timeout = Self::ms(self.deps.connection.handshake_timeout_ms);
         ctx.run_later(timeout, move |act, ctx| {
             if act.connection_id == id
-                && matches!(act.state, SessionState::AwaitingGreeting | SessionState::Authenticating)
+                && matches!(
+                    act.state,
+                    SessionState::AwaitingGreeting | SessionState::Authenticating
+                )
             {
-                act.on_lost(format!("handshake not finished within {timeout:?} ({})", act.state.label()), ctx);
+                act.on_lost(
+                    format!(
+                        "handshake not finished within {timeout:?} ({})",
+                        act.state.label()
+                    ),
+                    ctx,
+                );
             }
         });
     }
@@ -229,11 +241,18 @@ impl WsSession {
         let delay = if std::mem::take(&mut self.throttled) {
             Self::ms(self.deps.connection.max_connections_cooldown_ms)
         } else {
-            self.backoff.next().unwrap_or(Self::ms(self.deps.connection.backoff_max_ms))
+            self.backoff
+                .next()
+                .unwrap_or(Self::ms(self.deps.connection.backoff_max_ms))
         };
         tracing::warn!(feed = %self.deps.feed, %reason, retry_in = ?delay, "upstream connection lost");
         if was_streaming {
-            self.emit_status("disconnected", format!("{reason}; reconnecting in {delay:?}"), self.last_data_ms, None);
+            self.emit_status(
+                "disconnected",
+                format!("{reason}; reconnecting in {delay:?}"),
+                self.last_data_ms,
+                None,
+            );
         }
         self.set_state(SessionState::Backoff);
         ctx.run_later(delay, |act, ctx| {
@@ -251,7 +270,11 @@ impl WsSession {
         if let Some(mut sink) = self.sink.take() {
             sink.close();
         }
-        self.deps.metrics.connected.with_label_values(&[&self.deps.feed]).set(0);
+        self.deps
+            .metrics
+            .connected
+            .with_label_values(&[&self.deps.feed])
+            .set(0);
         self.pending_acks.clear();
         self.fragment = None;
     }
@@ -271,7 +294,13 @@ impl WsSession {
         self.state_since = Instant::now();
     }
 
-    fn emit_status(&self, state: &str, message: String, gap_from_ms: Option<i64>, gap_to_ms: Option<i64>) {
+    fn emit_status(
+        &self,
+        state: &str,
+        message: String,
+        gap_from_ms: Option<i64>,
+        gap_to_ms: Option<i64>,
+    ) {
         let record = crate::messages::StatusRecord {
             feed: self.deps.feed.clone(),
             state: state.to_owned(),
@@ -299,12 +328,17 @@ impl WsSession {
         metrics.frame_bytes.inc_by(bytes.len() as u64);
         self.last_data_ms = Some(crate::messages::unix_ms());
         // A shed frame is already counted in tapewatch_dropped_total{stage}.
-        let _ = self.deps.frames.offer(RawFrame { bytes, received_at: Instant::now() });
+        let _ = self.deps.frames.offer(RawFrame {
+            bytes,
+            received_at: Instant::now(),
+        });
     }
 
     fn count_bad_frame(&mut self, kind: IssueKind, detail: &str) {
         self.deps.metrics.decode_errors(kind).inc();
-        if let crate::log_limit::LogVerdict::Log { suppressed } = self.frame_log.check(Instant::now()) {
+        if let crate::log_limit::LogVerdict::Log { suppressed } =
+            self.frame_log.check(Instant::now())
+        {
             tracing::warn!(feed = %self.deps.feed, kind = kind.label(), suppressed, "{detail}");
         }
     }
@@ -329,7 +363,11 @@ impl Actor for WsSession {
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
-        self.deps.metrics.connected.with_label_values(&[&self.deps.feed]).set(0);
+        self.deps
+            .metrics
+            .connected
+            .with_label_values(&[&self.deps.feed])
+            .set(0);
     }
 }
 
@@ -338,9 +376,10 @@ impl StreamHandler<Result<Frame, WsProtocolError>> for WsSession {
         self.last_frame = Instant::now();
         match item {
             Ok(Frame::Text(bytes)) => self.on_text(bytes, ctx),
-            Ok(Frame::Binary(bytes)) => {
-                self.count_bad_frame(IssueKind::NotText, &format!("binary frame of {} bytes skipped", bytes.len()))
-            }
+            Ok(Frame::Binary(bytes)) => self.count_bad_frame(
+                IssueKind::NotText,
+                &format!("binary frame of {} bytes skipped", bytes.len()),
+            ),
             Ok(Frame::Continuation(item)) => self.on_continuation(item, ctx),
             Ok(Frame::Ping(payload)) => {
                 if let Some(sink) = self.sink.as_mut() {
@@ -349,19 +388,28 @@ impl StreamHandler<Result<Frame, WsProtocolError>> for WsSession {
             }
             Ok(Frame::Pong(_)) => {}
             Ok(Frame::Close(reason)) => {
-                let why = reason.map_or_else(|| "no reason".to_owned(), |r| format!("{:?} {}", r.code, r.description.unwrap_or_default()));
+                let why = reason.map_or_else(
+                    || "no reason".to_owned(),
+                    |r| format!("{:?} {}", r.code, r.description.unwrap_or_default()),
+                );
                 self.on_lost(format!("server closed the connection ({why})"), ctx);
             }
             Err(WsProtocolError::Overflow) => self.count_bad_frame(
                 IssueKind::TooLarge,
-                &format!("frame over {} bytes skipped", self.deps.connection.max_frame_bytes),
+                &format!(
+                    "frame over {} bytes skipped",
+                    self.deps.connection.max_frame_bytes
+                ),
             ),
             Err(e) => self.on_lost(format!("protocol error: {e}"), ctx),
         }
     }
 
     fn finished(&mut self, ctx: &mut Context<Self>) {
-        self.on_lost("connection closed by the server without a close frame".to_owned(), ctx);
+        self.on_lost(
+            "connection closed by the server without a close frame".to_owned(),
+            ctx,
+        );
     }
 }
 
@@ -390,12 +438,12 @@ impl Handler<Shutdown> for WsSession {
             let _ = sink.write(WsMessage::Close(Some(awc::ws::CloseCode::Normal.into())));
         }
         self.set_state(SessionState::Stopped);
-        self.deps.metrics.connected.with_label_values(&[&self.deps.feed]).set(0);
+        self.deps
+            .metrics
+            .connected
+            .with_label_values(&[&self.deps.feed])
+            .set(0);
         // Let the close frame go out before the stream is dropped.
         ctx.run_later(Duration::from_millis(50), |act, ctx| act.drop_socket(ctx));
     }
 }
-
-#[cfg(test)]
-#[path = "ws_session_tests.rs"]
-mod tests;

@@ -124,7 +124,11 @@ impl<'de> Visitor<'de> for FlexVisitor {
                 _ => all_ints = false,
             }
         }
-        Ok(if all_ints { Flex::Ints(ints) } else { Flex::Other })
+        Ok(if all_ints {
+            Flex::Ints(ints)
+        } else {
+            Flex::Other
+        })
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}

@@ -48,7 +48,9 @@ impl Provider for Polygon {
         let mut control = Control::default();
         for event in events {
             match event {
-                Event::Status(s) => control.events.extend(status_to_control(&s.status, &s.message)),
+                Event::Status(s) => control
+                    .events
+                    .extend(status_to_control(&s.status, &s.message)),
                 _ => control.has_data = true,
             }
         }
@@ -136,17 +138,55 @@ mod tests {
             ("connected", "Connected Successfully", vec![Connected]),
             ("auth_success", "authenticated", vec![AuthSuccess]),
             ("success", "authenticated", vec![AuthSuccess]),
-            ("auth_failed", "authentication failed", vec![AuthFailed("authentication failed".into())]),
-            ("auth_timeout", "No authentication request received.", vec![AuthFailed("No authentication request received.".into())]),
-            ("success", "subscribed to: T.AAPL", vec![Subscribed("T.AAPL".into())]),
-            ("success", "subscribed to: T.AAPL,Q.AAPL, A.AAPL", vec![Subscribed("T.AAPL".into()), Subscribed("Q.AAPL".into()), Subscribed("A.AAPL".into())]),
-            ("success", "unsubscribed to: T.AAPL", vec![Unsubscribed("T.AAPL".into())]),
-            ("max_connections", "Maximum number of websocket connections exceeded. ", vec![MaxConnections("Maximum number of websocket connections exceeded. ".into())]),
-            ("error", "not authorized", vec![Error("not authorized".into())]),
+            (
+                "auth_failed",
+                "authentication failed",
+                vec![AuthFailed("authentication failed".into())],
+            ),
+            (
+                "auth_timeout",
+                "No authentication request received.",
+                vec![AuthFailed("No authentication request received.".into())],
+            ),
+            (
+                "success",
+                "subscribed to: T.AAPL",
+                vec![Subscribed("T.AAPL".into())],
+            ),
+            (
+                "success",
+                "subscribed to: T.AAPL,Q.AAPL, A.AAPL",
+                vec![
+                    Subscribed("T.AAPL".into()),
+                    Subscribed("Q.AAPL".into()),
+                    Subscribed("A.AAPL".into()),
+                ],
+            ),
+            (
+                "success",
+                "unsubscribed to: T.AAPL",
+                vec![Unsubscribed("T.AAPL".into())],
+            ),
+            (
+                "max_connections",
+                "Maximum number of websocket connections exceeded. ",
+                vec![MaxConnections(
+                    "Maximum number of websocket connections exceeded. ".into(),
+                )],
+            ),
+            (
+                "error",
+                "not authorized",
+                vec![Error("not authorized".into())],
+            ),
             ("weird", "x", vec![Other("weird: x".into())]),
         ];
         for (status, message, want) in cases {
-            assert_eq!(status_to_control(status, message), want, "{status}/{message}");
+            assert_eq!(
+                status_to_control(status, message),
+                want,
+                "{status}/{message}"
+            );
         }
     }
 
@@ -159,13 +199,19 @@ mod tests {
         let hello = br#"[{"ev":"status","status":"connected","message":"Connected Successfully"}]"#;
         assert_eq!(
             Polygon.control(hello),
-            Control { events: vec![ControlEvent::Connected], has_data: false }
+            Control {
+                events: vec![ControlEvent::Connected],
+                has_data: false
+            }
         );
 
         let mixed = br#"[{"ev":"status","status":"success","message":"authenticated"},{"ev":"status","status":"success","message":"subscribed to: C.AUD/USD"}]"#;
         assert_eq!(
             Polygon.control(mixed).events,
-            vec![ControlEvent::AuthSuccess, ControlEvent::Subscribed("C.AUD/USD".into())]
+            vec![
+                ControlEvent::AuthSuccess,
+                ControlEvent::Subscribed("C.AUD/USD".into())
+            ]
         );
 
         let status_and_trade = br#"[{"ev":"status","status":"error","message":"not authorized"},{"ev":"T","sym":"A","p":1,"s":1,"t":1611082428813}]"#;

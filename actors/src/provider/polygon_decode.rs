@@ -361,7 +361,10 @@ impl<'a> RawEvent<'a> {
     fn bad(&self, key: &'static str, what: &str) -> DecodeIssue {
         DecodeIssue::new(
             IssueKind::BadValue,
-            format!("`{}` event: field `{key}`: {what}", truncate(self.ev_name())),
+            format!(
+                "`{}` event: field `{key}`: {what}",
+                truncate(self.ev_name())
+            ),
         )
     }
 }

@@ -43,8 +43,15 @@ fn documented_frames_decode_to_typed_events() {
             r#"[{"ev":"T","sym":"MSFT","i":"50578","x":4,"p":215.9721,"s":100,"t":1611082428813,"z":3},
  {"ev":"T","sym":"MSFT","i":"12856","x":4,"p":215.989,"s":1,"c":[37],"t":1611082428814,"z":3}]"#,
             vec![
-                Event::Trade(Trade { exchange: Some(4), ..trade("MSFT", 215.9721, 100.0, 1611082428813) }),
-                Event::Trade(Trade { exchange: Some(4), conditions: smallvec![37], ..trade("MSFT", 215.989, 1.0, 1611082428814) }),
+                Event::Trade(Trade {
+                    exchange: Some(4),
+                    ..trade("MSFT", 215.9721, 100.0, 1611082428813)
+                }),
+                Event::Trade(Trade {
+                    exchange: Some(4),
+                    conditions: smallvec![37],
+                    ..trade("MSFT", 215.989, 1.0, 1611082428814)
+                }),
             ],
         ),
         // Options trade: no `i`, no `z`.
@@ -61,57 +68,96 @@ fn documented_frames_decode_to_typed_events() {
         (
             r#"[{"ev":"Q","sym":"MSFT","bx":4,"bp":114.125,"bs":100,"ax":7,"ap":114.128,"as":160,"c":0,"i":[604],"t":1536036818784,"q":50385480,"z":3}]"#,
             vec![Event::Quote(Quote {
-                symbol: "MSFT".into(), class: AssetClass::Stock,
-                bid: 114.125, bid_size: 100.0, ask: 114.128, ask_size: 160.0, time_ms: 1536036818784,
+                symbol: "MSFT".into(),
+                class: AssetClass::Stock,
+                bid: 114.125,
+                bid_size: 100.0,
+                ask: 114.128,
+                ask_size: 160.0,
+                time_ms: 1536036818784,
             })],
         ),
         // Options quote.
         (
             r#"[{"ev":"Q","sym":"O:SPY241220P00720000","bx":302,"ax":302,"bp":9.71,"ap":9.81,"bs":17,"as":24,"t":1644506128351,"q":844090872}]"#,
             vec![Event::Quote(Quote {
-                symbol: "O:SPY241220P00720000".into(), class: AssetClass::Option,
-                bid: 9.71, bid_size: 17.0, ask: 9.81, ask_size: 24.0, time_ms: 1644506128351,
+                symbol: "O:SPY241220P00720000".into(),
+                class: AssetClass::Option,
+                bid: 9.71,
+                bid_size: 17.0,
+                ask: 9.81,
+                ask_size: 24.0,
+                time_ms: 1644506128351,
             })],
         ),
         // Stocks minute aggregate.
         (
             r#"[{"ev":"AM","sym":"GTE","v":4110,"av":9470157,"op":0.4372,"vw":0.4488,"o":0.4488,"c":0.4486,"h":0.4489,"l":0.4486,"a":0.4352,"z":685,"s":1610144640000,"e":1610144700000}]"#,
             vec![Event::Aggregate(Aggregate {
-                symbol: "GTE".into(), class: AssetClass::Stock, window: AggWindow::Minute,
-                open: 0.4488, high: 0.4489, low: 0.4486, close: 0.4486,
-                volume: Some(4110.0), vwap: Some(0.4488), start_ms: 1610144640000, end_ms: 1610144700000,
+                symbol: "GTE".into(),
+                class: AssetClass::Stock,
+                window: AggWindow::Minute,
+                open: 0.4488,
+                high: 0.4489,
+                low: 0.4486,
+                close: 0.4486,
+                volume: Some(4110.0),
+                vwap: Some(0.4488),
+                start_ms: 1610144640000,
+                end_ms: 1610144700000,
             })],
         ),
         // Options minute aggregate.
         (
             r#"[{"ev":"AM","sym":"O:ONEM220121C00025000","v":2,"av":8,"op":2.2,"vw":2.05,"o":2.05,"c":2.05,"h":2.05,"l":2.05,"a":2.1312,"z":2,"s":1632419640000,"e":1632419700000}]"#,
             vec![Event::Aggregate(Aggregate {
-                symbol: "O:ONEM220121C00025000".into(), class: AssetClass::Option, window: AggWindow::Minute,
-                open: 2.05, high: 2.05, low: 2.05, close: 2.05,
-                volume: Some(2.0), vwap: Some(2.05), start_ms: 1632419640000, end_ms: 1632419700000,
+                symbol: "O:ONEM220121C00025000".into(),
+                class: AssetClass::Option,
+                window: AggWindow::Minute,
+                open: 2.05,
+                high: 2.05,
+                low: 2.05,
+                close: 2.05,
+                volume: Some(2.0),
+                vwap: Some(2.05),
+                start_ms: 1632419640000,
+                end_ms: 1632419700000,
             })],
         ),
         // Per-second aggregate (indices: no volume).
         (
             r#"[{"ev":"A","sym":"I:SPX","op":3985.67,"o":3985.67,"c":3985.67,"h":3985.67,"l":3985.67,"s":1678220675805,"e":1678220675805}]"#,
             vec![Event::Aggregate(Aggregate {
-                symbol: "I:SPX".into(), class: AssetClass::Stock, window: AggWindow::Second,
-                open: 3985.67, high: 3985.67, low: 3985.67, close: 3985.67,
-                volume: None, vwap: None, start_ms: 1678220675805, end_ms: 1678220675805,
+                symbol: "I:SPX".into(),
+                class: AssetClass::Stock,
+                window: AggWindow::Second,
+                open: 3985.67,
+                high: 3985.67,
+                low: 3985.67,
+                close: 3985.67,
+                volume: None,
+                vwap: None,
+                start_ms: 1678220675805,
+                end_ms: 1678220675805,
             })],
         ),
         // Crypto trade: pair instead of sym, fractional size.
         (
             r#"[{"ev":"XT","pair":"BTC-USD","p":33021.9,"t":1610462007425,"s":0.01616617,"c":[2],"i":14272084,"x":3,"r":1610462007576}]"#,
             vec![Event::Trade(Trade {
-                class: AssetClass::Crypto, exchange: Some(3), conditions: smallvec![2],
+                class: AssetClass::Crypto,
+                exchange: Some(3),
+                conditions: smallvec![2],
                 ..trade("BTC-USD", 33021.9, 0.01616617, 1610462007425)
             })],
         ),
         // Status messages.
         (
             r#"[{"ev":"status","status":"connected","message":"Connected Successfully"}]"#,
-            vec![Event::Status(Status { status: "connected".into(), message: "Connected Successfully".into() })],
+            vec![Event::Status(Status {
+                status: "connected".into(),
+                message: "Connected Successfully".into(),
+            })],
         ),
         // Event types tapewatch does not decode are skipped quietly.
         (

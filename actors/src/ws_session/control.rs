@@ -96,7 +96,12 @@ impl WsSession {
                 Some(now),
             );
         } else {
-            self.emit_status("connected", format!("subscribed to {}", topics.join(",")), None, None);
+            self.emit_status(
+                "connected",
+                format!("subscribed to {}", topics.join(",")),
+                None,
+                None,
+            );
         }
     }
 
@@ -108,7 +113,10 @@ impl WsSession {
         tracing::error!(feed = %self.deps.feed, %reason, "stopping: retrying cannot fix this");
         self.emit_status("auth_failed", reason.clone(), None, None);
         if let Some(to) = &self.deps.on_failure {
-            let _ = to.try_send(super::SessionFailed { feed: self.deps.feed.clone(), reason });
+            let _ = to.try_send(super::SessionFailed {
+                feed: self.deps.feed.clone(),
+                reason,
+            });
         }
         self.drop_socket(ctx);
         self.set_state(SessionState::Stopped);
@@ -123,12 +131,18 @@ impl WsSession {
             Item::Continue(b) | Item::Last(b) => {
                 let last = is_last;
                 let Some((buf, _)) = self.fragment.as_mut() else {
-                    self.count_bad_frame(IssueKind::Malformed, "continuation frame without a first fragment");
+                    self.count_bad_frame(
+                        IssueKind::Malformed,
+                        "continuation frame without a first fragment",
+                    );
                     return;
                 };
                 if buf.len() + b.len() > limit {
                     self.fragment = None;
-                    self.count_bad_frame(IssueKind::TooLarge, &format!("fragmented message over {limit} bytes skipped"));
+                    self.count_bad_frame(
+                        IssueKind::TooLarge,
+                        &format!("fragmented message over {limit} bytes skipped"),
+                    );
                     return;
                 }
                 buf.extend_from_slice(&b);
@@ -137,7 +151,10 @@ impl WsSession {
                         if is_text {
                             self.on_text(buf.freeze(), ctx);
                         } else {
-                            self.count_bad_frame(IssueKind::NotText, "fragmented binary message skipped");
+                            self.count_bad_frame(
+                                IssueKind::NotText,
+                                "fragmented binary message skipped",
+                            );
                         }
                     }
                 }

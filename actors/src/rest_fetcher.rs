@@ -1,0 +1,302 @@
+//! RestFetcher: enriches alerts with reference data fetched over REST.
+//!
+//! Every alert's ticker is looked up once (options contracts at
+//! `/v3/reference/options/contracts/{ticker}`, everything else at
+//! `/v3/reference/tickers/{ticker}`) and the answer follows the alert as an
+//! [`Output::Enrichment`]. Requests run as futures spawned on the actor's
+//! context, so the mailbox keeps draining while they are pending and a slow
+//! provider never delays an alert. Answers are cached per ticker (404s
+//! briefly), concurrent lookups of one ticker share a single request, at most
+//! `max_in_flight` requests run at once, and lookups beyond that wait in a
+//! bounded queue; overflow is answered `skipped` at once rather than waiting.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use dashmap::DashMap;
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+use crate::events::Symbol;
+use crate::log_limit::{LogLimiter, LogVerdict};
+use crate::messages::{EnrichRequest, Output};
+use crate::metrics::Metrics;
+use crate::secret::ApiKey;
+use crate::stage::{Fanout, StageGauge};
+
+#[path = "rest_fetcher_http.rs"]
+mod http;
+#[path = "rest_fetcher_outcome.rs"]
+mod outcome;
+
+pub use outcome::{CacheEntry, CachedOutcome, LookupError, LookupResult};
+
+/// Looks up one ticker's reference data through the cache and the shared
+/// request path, for callers other than the alert pipeline.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "Result<Arc<serde_json::Value>, LookupError>")]
+pub struct Lookup {
+    /// The ticker, e.g. `NVDA` or `O:NVDA261218C00500000`.
+    pub ticker: Symbol,
+}
+
+/// The `[rest]` section of the configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RestConfig {
+    /// Base URL of the provider's REST API, without a trailing path.
+    pub base_url: String,
+    /// Time limit of one HTTP attempt, milliseconds.
+    pub timeout_ms: u64,
+    /// Time limit of a whole lookup including retries and their pauses, milliseconds.
+    pub deadline_ms: u64,
+    /// Most HTTP requests running at once.
+    pub max_in_flight: usize,
+    /// Most distinct tickers waiting for a free request slot.
+    pub queue_capacity: usize,
+    /// How long a successful answer is served from the cache, seconds.
+    pub cache_ttl_s: u64,
+    /// How long a 404 answer is served from the cache, seconds.
+    pub negative_ttl_s: u64,
+    /// Retries after the first attempt on 429, 5xx, timeouts and connection errors.
+    pub max_retries: u32,
+    /// First retry pause, milliseconds; later pauses grow exponentially with jitter.
+    pub retry_base_ms: u64,
+    /// Longest retry pause, milliseconds, also capping a provider's `Retry-After`.
+    pub retry_max_ms: u64,
+}
+
+impl Default for RestConfig {
+    fn default() -> Self {
+        RestConfig {
+            base_url: crate::provider::polygon::DEFAULT_REST_URL.to_owned(),
+            timeout_ms: 5_000,
+            deadline_ms: 30_000,
+            max_in_flight: 8,
+            queue_capacity: 1_024,
+            cache_ttl_s: 3_600,
+            negative_ttl_s: 300,
+            max_retries: 3,
+            retry_base_ms: 200,
+            retry_max_ms: 10_000,
+        }
+    }
+}
+
+/// Everything a [`RestFetcher`] needs.
+#[derive(Debug)]
+pub struct RestFetcherDeps {
+    /// The `[rest]` settings.
+    pub config: RestConfig,
+    /// The provider's API key; without one every enrichment is `skipped`.
+    pub key: Option<ApiKey>,
+    /// The pipeline's metrics.
+    pub metrics: Metrics,
+    /// The gauge of the `rest` stage, decremented for every request taken.
+    pub gauge: StageGauge,
+    /// Where enrichments go.
+    pub outputs: Fanout<Output>,
+    /// The ticker cache, shared so other components can read it.
+    pub cache: Arc<DashMap<Symbol, CacheEntry>>,
+}
+
+/// Someone waiting for one ticker's answer.
+enum Waiter {
+    /// An alert whose enrichment is emitted to the outputs.
+    Alert { id: u64, since: Instant },
+    /// A [`Lookup`] caller.
+    Lookup(oneshot::Sender<LookupResult>),
+}
+
+/// How often expired cache entries are swept out, so the cache tracks only
+/// recently alerted tickers.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// The enrichment actor. Create it with a bounded mailbox
+/// (`RestFetcher::create(|ctx| { ctx.set_mailbox_capacity(n); .. })`) and feed
+/// it through a `StageSender` so alerts are shed, not queued without limit.
+pub struct RestFetcher {
+    http: Arc<http::Http>,
+    config: RestConfig,
+    metrics: Metrics,
+    gauge: StageGauge,
+    outputs: Fanout<Output>,
+    cache: Arc<DashMap<Symbol, CacheEntry>>,
+    /// Waiters per ticker whose request is running or queued.
+    pending: HashMap<Symbol, Vec<Waiter>>,
+    /// Tickers waiting for a request slot, oldest first.
+    queue: VecDeque<Symbol>,
+    in_flight: usize,
+    /// Bumped on restart, so a completion from before it is ignored.
+    epoch: u64,
+    warnings: LogLimiter,
+}
+
+impl RestFetcher {
+    /// Builds the fetcher and its HTTP client; fails only if TLS cannot be set up.
+    pub fn new(deps: RestFetcherDeps) -> Result<Self, reqwest::Error> {
+        let http = http::Http::new(&deps.config, deps.key, &deps.metrics)?;
+        Ok(RestFetcher {
+            http: Arc::new(http),
+            config: deps.config,
+            metrics: deps.metrics,
+            gauge: deps.gauge,
+            outputs: deps.outputs,
+            cache: deps.cache,
+            pending: HashMap::new(),
+            queue: VecDeque::new(),
+            in_flight: 0,
+            epoch: 0,
+            warnings: LogLimiter::default(),
+        })
+    }
+
+    /// Answers from the cache, joins a running request, starts one, queues it,
+    /// or refuses it, in that order of preference.
+    fn request(&mut self, ticker: Symbol, waiter: Waiter, ctx: &mut Context<Self>) {
+        if let Some(result) = self
+            .cache
+            .get(&ticker)
+            .and_then(|e| e.fresh(Instant::now()))
+        {
+            self.metrics.rest_cache_hits.inc();
+            return self.answer(&ticker, waiter, result, true);
+        }
+        if !self.http.has_key() {
+            return self.answer(&ticker, waiter, Err(LookupError::NoKey), false);
+        }
+        if let Some(waiters) = self.pending.get_mut(&ticker) {
+            return waiters.push(waiter);
+        }
+        if self.in_flight < self.config.max_in_flight.max(1) {
+            self.pending.insert(ticker.clone(), vec![waiter]);
+            self.start(ticker, ctx);
+        } else if self.queue.len() < self.config.queue_capacity {
+            self.pending.insert(ticker.clone(), vec![waiter]);
+            self.queue.push_back(ticker);
+        } else {
+            self.metrics.dropped("rest").inc();
+            self.warn(&ticker, Some(&LookupError::QueueFull));
+            self.answer(&ticker, waiter, Err(LookupError::QueueFull), false);
+        }
+    }
+
+    fn start(&mut self, ticker: Symbol, ctx: &mut Context<Self>) {
+        self.in_flight += 1;
+        self.metrics.rest_in_flight.inc();
+        let epoch = self.epoch;
+        let fut = Arc::clone(&self.http).fetch(ticker.clone());
+        ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| {
+            if act.epoch == epoch {
+                act.finish(ticker, result, ctx);
+            }
+        }));
+    }
+
+    fn finish(&mut self, ticker: Symbol, result: LookupResult, ctx: &mut Context<Self>) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.metrics.rest_in_flight.dec();
+        match CacheEntry::of(&result, &self.config) {
+            Some(entry) => drop(self.cache.insert(ticker.clone(), entry)),
+            None => self.warn(&ticker, result.as_ref().err()),
+        }
+        for waiter in self.pending.remove(&ticker).unwrap_or_default() {
+            self.answer(&ticker, waiter, result.clone(), false);
+        }
+        self.pump(ctx);
+    }
+
+    /// Starts queued lookups while request slots are free.
+    fn pump(&mut self, ctx: &mut Context<Self>) {
+        while self.in_flight < self.config.max_in_flight.max(1) {
+            let Some(ticker) = self.queue.pop_front() else {
+                break;
+            };
+            self.start(ticker, ctx);
+        }
+    }
+
+    fn answer(&mut self, ticker: &Symbol, waiter: Waiter, result: LookupResult, cached: bool) {
+        match waiter {
+            Waiter::Lookup(tx) => {
+                // The caller may have given up waiting; that is its choice.
+                let _ = tx.send(result);
+            }
+            Waiter::Alert { id, since } => {
+                let e = outcome::enrichment(id, ticker.clone(), result, cached, since);
+                self.metrics.enrichments(e.status).inc();
+                self.outputs.offer(Output::Enrichment(Arc::new(e)));
+            }
+        }
+    }
+
+    /// Logs a failure unless many were logged recently, so an outage yields a
+    /// few lines every few seconds instead of one per alert.
+    fn warn(&mut self, ticker: &str, error: Option<&LookupError>) {
+        let Some(error) = error else { return };
+        if let LogVerdict::Log { suppressed } = self.warnings.check(Instant::now()) {
+            tracing::warn!(ticker, %error, suppressed, "REST enrichment failed");
+        }
+    }
+}
+
+impl Actor for RestFetcher {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(SWEEP_EVERY, |act, _| {
+            let now = Instant::now();
+            act.cache.retain(|_, e| e.is_fresh(now));
+        });
+        // After a restart the queue holds the lookups that lost their request.
+        self.pump(ctx);
+    }
+}
+
+impl Supervised for RestFetcher {
+    /// Spawned requests are dropped by a restart. Their waiters have not been
+    /// answered yet, so they go back to the head of the queue and are answered
+    /// exactly once when the request is made again.
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        self.metrics.rest_in_flight.sub(self.in_flight as i64);
+        self.in_flight = 0;
+        self.epoch += 1;
+        let queued = std::mem::take(&mut self.queue);
+        let running = self.pending.keys().filter(|t| !queued.contains(t)).cloned();
+        self.queue = running.collect::<VecDeque<_>>();
+        self.queue.extend(queued);
+    }
+}
+
+impl Handler<EnrichRequest> for RestFetcher {
+    type Result = ();
+
+    fn handle(&mut self, msg: EnrichRequest, ctx: &mut Context<Self>) {
+        self.gauge.taken();
+        let waiter = Waiter::Alert {
+            id: msg.0.id,
+            since: Instant::now(),
+        };
+        self.request(msg.0.symbol.clone(), waiter, ctx);
+    }
+}
+
+impl Handler<Lookup> for RestFetcher {
+    type Result = ResponseFuture<LookupResult>;
+
+    fn handle(&mut self, msg: Lookup, ctx: &mut Context<Self>) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        self.request(msg.ticker, Waiter::Lookup(tx), ctx);
+        // Waiting happens in the caller's future, never in this actor.
+        Box::pin(async move {
+            rx.await
+                .unwrap_or_else(|_| Err(LookupError::Failed("REST fetcher stopped".into())))
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "rest_fetcher_tests.rs"]
+mod tests;
