@@ -1,1 +1,19 @@
+//! tapewatch: watches live market-data WebSocket feeds, finds anomalies in the
+//! trade stream as they happen, enriches each over REST without stalling the
+//! stream, and writes the results out.
+//!
+//! The pipeline actors live in the `tapewatch-actors` crate; this crate is the
+//! service shell: configuration, the wiring of the topology ([`app`]), the
+//! command line, and the built-in simulator.
 
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod pretty;
+pub mod progress;
+pub mod service;
+pub mod sim;
+pub mod tls;
+
+pub use tapewatch_actors as actors;

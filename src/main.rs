@@ -1,1 +1,5 @@
-fn main() {}
+//! The `tapewatch` command.
+
+fn main() -> std::process::ExitCode {
+    tapewatch::cli::main()
+}

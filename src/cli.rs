@@ -1,0 +1,155 @@
+//! The command line: `tapewatch run`, `tapewatch sim`, `tapewatch demo`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use tapewatch_actors::secret::{ApiKey, Credentials};
+
+use crate::config::{Config, ConfigError, FeedConfig, StdoutFormat};
+use crate::service::{self, Outcome};
+
+/// Watches live market-data feeds, detects anomalies in the trade stream and
+/// enriches them over REST without ever stalling the stream.
+#[derive(Debug, Parser)]
+#[command(name = "tapewatch", version)]
+pub struct Cli {
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `tapewatch=debug`.
+    #[arg(long, global = true, env = "TAPEWATCH_LOG", default_value = "info")]
+    pub log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Watch the real feeds. The key comes from POLYGON_API_KEY or MASSIVE_API_KEY.
+    Run(RunArgs),
+    /// Serve the simulated Polygon feed and REST endpoints.
+    Sim(crate::sim::cli::SimArgs),
+    /// Run the simulator and the pipeline together: no key, no network.
+    Demo(crate::demo::DemoArgs),
+}
+
+/// Flags of `tapewatch run`; each overrides the config file.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// TOML config file (see examples/tapewatch.toml); defaults apply without one.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// One feed URL, replacing the configured feeds (e.g. wss://socket.massive.com/options).
+    #[arg(long)]
+    feed_url: Option<String>,
+    /// REST base URL for enrichment.
+    #[arg(long)]
+    rest_url: Option<String>,
+    /// Topics to subscribe, repeatable or comma-separated (e.g. `T.*`).
+    #[arg(long, value_delimiter = ',')]
+    subscribe: Vec<String>,
+    /// Append every alert and enrichment to this JSONL file.
+    #[arg(long)]
+    alerts: Option<PathBuf>,
+    /// How stdout shows records.
+    #[arg(long, value_enum)]
+    format: Option<StdoutFormat>,
+    /// Stop after this long (e.g. `90s`, `2h`); runs until Ctrl-C otherwise.
+    #[arg(long)]
+    duration: Option<humantime::Duration>,
+}
+
+/// Exit status for a configuration error.
+pub const EXIT_CONFIG: u8 = 2;
+
+/// Parses the command line, runs it, and returns the exit status.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log);
+    let system = actix_rt::System::new();
+    let code = system.block_on(async move {
+        match cli.command {
+            Command::Run(args) => run(args).await,
+            Command::Sim(args) => crate::sim::cli::serve(args).await,
+            Command::Demo(args) => crate::demo::run(args).await,
+        }
+    });
+    ExitCode::from(code)
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Logs go to stderr so stdout carries only records.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Applies `run` flags to a loaded config.
+pub fn apply_flags(config: &mut Config, args: &RunArgs) {
+    if let Some(url) = &args.feed_url {
+        let name = url.rsplit('/').next().filter(|s| !s.is_empty()).unwrap_or("feed");
+        let subscribe = config.feeds.first().map(|f| f.subscribe.clone()).unwrap_or_default();
+        config.feeds = vec![FeedConfig { name: name.to_owned(), url: url.clone(), subscribe }];
+    }
+    if !args.subscribe.is_empty() {
+        let topics: Vec<String> = args.subscribe.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+        for feed in &mut config.feeds {
+            feed.subscribe = topics.clone();
+        }
+    }
+    if let Some(url) = &args.rest_url {
+        config.rest.base_url = url.clone();
+    }
+    if let Some(path) = &args.alerts {
+        config.output.alerts_file = Some(path.clone());
+    }
+    if let Some(format) = args.format {
+        config.output.stdout = format;
+    }
+}
+
+/// The API key from the environment (POLYGON_API_KEY, then MASSIVE_API_KEY).
+pub fn key_from_env() -> Option<ApiKey> {
+    ["POLYGON_API_KEY", "MASSIVE_API_KEY"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .map(|k| k.trim().to_owned())
+        .find(|k| !k.is_empty())
+        .map(ApiKey::new)
+}
+
+async fn run(args: RunArgs) -> u8 {
+    let mut config = match &args.config {
+        Some(path) => match Config::load(path) {
+            Ok(c) => c,
+            Err(e) => return config_error(&e),
+        },
+        None => Config::default(),
+    };
+    apply_flags(&mut config, &args);
+    if let Err(e) = config.validate("command line") {
+        return config_error(&e);
+    }
+    let Some(key) = key_from_env() else {
+        eprintln!("tapewatch: no API key: set POLYGON_API_KEY (or MASSIVE_API_KEY)");
+        return EXIT_CONFIG;
+    };
+    let shutdown = service::signals_or(args.duration.map(Into::into));
+    match service::run(config, Credentials::key(key), shutdown).await {
+        Ok(Outcome::Stopped) => 0,
+        Ok(Outcome::Failed(reason)) => {
+            eprintln!("tapewatch: stopped: {reason}");
+            1
+        }
+        Err(e) => {
+            eprintln!("tapewatch: {e}");
+            EXIT_CONFIG
+        }
+    }
+}
+
+fn config_error(e: &ConfigError) -> u8 {
+    eprintln!("tapewatch: {e}");
+    EXIT_CONFIG
+}

@@ -1,0 +1,83 @@
+//! `tapewatch demo`: the simulator and the pipeline in one process.
+//!
+//! Needs no key and no network: the pipeline connects to the simulator on a
+//! loopback port, watches its stocks and options feeds, and prints alerts with
+//! their enrichment as they happen, plus a progress line every few seconds.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use tapewatch_actors::secret::{ApiKey, Credentials};
+
+use crate::config::{Config, FeedConfig, StdoutFormat};
+use crate::service::{self, Outcome};
+use crate::sim::{self, ScriptConfig, SimConfig};
+
+/// Flags of `tapewatch demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Stop after this long (e.g. `30s`); runs until Ctrl-C otherwise.
+    #[arg(long)]
+    duration: Option<humantime::Duration>,
+    /// Simulated events per second on each feed.
+    #[arg(long, default_value_t = 2000)]
+    rate: u64,
+    /// How stdout shows records.
+    #[arg(long, value_enum, default_value = "pretty")]
+    format: StdoutFormat,
+    /// Also append every record to this JSONL file.
+    #[arg(long)]
+    alerts: Option<PathBuf>,
+}
+
+/// Runs the demo; returns the exit status.
+pub async fn run(args: DemoArgs) -> u8 {
+    let key = ApiKey::new("demo");
+    let simulator = match sim::start(SimConfig {
+        key: Some(key.clone()),
+        events_per_second: Some(args.rate.max(1)),
+        script: ScriptConfig {
+            base_time_ms: tapewatch_actors::messages::unix_ms(),
+            ..ScriptConfig::default()
+        },
+        ..SimConfig::default()
+    })
+    .await
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("tapewatch demo: cannot start the simulator: {e}");
+            return 1;
+        }
+    };
+    eprintln!(
+        "tapewatch demo: simulator on {} ({} events/s per feed); Ctrl-C to stop",
+        simulator.addr, args.rate
+    );
+    let mut config = Config::default();
+    config.feeds = ["stocks", "options"]
+        .iter()
+        .map(|market| FeedConfig {
+            name: (*market).to_owned(),
+            url: simulator.ws_url(market),
+            subscribe: vec!["T.*".to_owned()],
+        })
+        .collect();
+    config.rest.base_url = simulator.rest_url();
+    config.output.stdout = args.format;
+    config.output.alerts_file = args.alerts;
+    let shutdown = service::signals_or(args.duration.map(Into::into));
+    let code = match service::run(config, Credentials::key(key), shutdown).await {
+        Ok(Outcome::Stopped) => 0,
+        Ok(Outcome::Failed(reason)) => {
+            eprintln!("tapewatch demo: stopped: {reason}");
+            1
+        }
+        Err(e) => {
+            eprintln!("tapewatch demo: {e}");
+            1
+        }
+    };
+    simulator.stop().await;
+    code
+}

@@ -1,0 +1,72 @@
+//! The human-readable line format used by `tapewatch demo`.
+
+use tapewatch_actors::messages::{Anomaly, AnomalyKind, EnrichStatus, Enrichment, Output, Scope};
+
+/// One readable line per alert, enrichment and status record.
+pub fn line(output: &Output) -> Option<String> {
+    Some(match output {
+        Output::Alert(a) => alert(a),
+        Output::Enrichment(e) => enrichment(e),
+        Output::Status(s) => format!("STATUS  {} {}: {}", s.feed, s.state, s.message),
+    })
+}
+
+fn alert(a: &Anomaly) -> String {
+    let scope = match a.scope {
+        Scope::Symbol => String::new(),
+        Scope::Underlying => " (options flow)".to_owned(),
+    };
+    let what = match a.kind {
+        AnomalyKind::VolumeSpike => format!(
+            "size {} vs baseline {:.0} (z {:.1})",
+            a.observed, a.baseline, a.score
+        ),
+        AnomalyKind::PriceJump => format!(
+            "price {:.2} vs reference {:.2} ({:+.1}%)",
+            a.observed,
+            a.baseline,
+            (a.observed / a.baseline - 1.0) * 100.0
+        ),
+        AnomalyKind::TradeBurst => format!(
+            "{} trades/window vs baseline {:.1} ({:.1}x)",
+            a.observed, a.baseline, a.score
+        ),
+    };
+    format!(
+        "ALERT   #{:<4} {:<12} {}{} {}",
+        a.id,
+        a.kind.label(),
+        a.symbol,
+        scope,
+        what
+    )
+}
+
+fn enrichment(e: &Enrichment) -> String {
+    let detail = match (&e.status, &e.details) {
+        (EnrichStatus::Ok, Some(d)) if d.get("contract_type").is_some() => format!(
+            "{} {} strike {} expires {} on {}",
+            d["ticker"].as_str().unwrap_or("?"),
+            d["contract_type"].as_str().unwrap_or("?"),
+            d["strike_price"],
+            d["expiration_date"].as_str().unwrap_or("?"),
+            d["underlying_ticker"].as_str().unwrap_or("?"),
+        ),
+        (EnrichStatus::Ok, Some(d)) => format!(
+            "{} {} ({})",
+            d["ticker"].as_str().unwrap_or("?"),
+            d["name"].as_str().unwrap_or("?"),
+            d["primary_exchange"].as_str().unwrap_or("?"),
+        ),
+        _ => e.error.clone().unwrap_or_default(),
+    };
+    let cached = if e.cached { ", cached" } else { "" };
+    format!(
+        "  ENRICH #{:<4} {:<7} {} ({} ms{})",
+        e.alert_id,
+        e.status.label(),
+        detail,
+        e.latency_ms,
+        cached
+    )
+}

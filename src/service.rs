@@ -1,0 +1,92 @@
+//! `run(config, shutdown)`: the service's entry point, used by the CLI and tests.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tapewatch_actors::secret::Credentials;
+
+use crate::app::{self, StartError};
+use crate::config::Config;
+use crate::progress::Progress;
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stopped on request (signal or duration).
+    Stopped,
+    /// A feed failed in a way retrying cannot fix (e.g. the key was rejected).
+    Failed(String),
+}
+
+/// How long in-flight REST calls may finish after a stop request.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Runs the pipeline until `shutdown` completes or a feed fails terminally,
+/// printing a progress line to stderr every `pipeline.progress_interval_s`.
+pub async fn run(
+    config: Config,
+    credentials: Credentials,
+    shutdown: impl Future<Output = ()>,
+) -> Result<Outcome, StartError> {
+    let every = Duration::from_secs(config.pipeline.progress_interval_s.max(1));
+    let show_progress = config.pipeline.progress_interval_s > 0;
+    let mut pipeline = app::builder(config, credentials).start()?;
+    let mut progress = Progress::default();
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    tokio::pin!(shutdown);
+    let outcome = loop {
+        tokio::select! {
+            () = &mut shutdown => break Outcome::Stopped,
+            failure = pipeline.failed() => {
+                break Outcome::Failed(format!("feed `{}`: {}", failure.feed, failure.reason))
+            }
+            _ = ticker.tick(), if show_progress => {
+                let sessions = pipeline.sessions().await;
+                eprintln!("{}", progress.line(&pipeline.metrics, &sessions));
+            }
+        }
+    };
+    let sessions = pipeline.sessions().await;
+    let last = progress.line(&pipeline.metrics, &sessions);
+    pipeline.shutdown(SHUTDOWN_GRACE).await;
+    if show_progress {
+        eprintln!("{last}");
+    }
+    Ok(outcome)
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn signals() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Completes on a signal or after `duration`, whichever comes first.
+pub async fn signals_or(duration: Option<Duration>) {
+    match duration {
+        Some(d) => {
+            tokio::select! {
+                () = signals() => {}
+                () = tokio::time::sleep(d) => {}
+            }
+        }
+        None => signals().await,
+    }
+}

@@ -1,0 +1,118 @@
+//! How a connection answers client messages: auth, subscribe, unsubscribe,
+//! pings and closes. Every answer is a status frame, sent before any further
+//! data, so acknowledgements always precede the data they enable.
+
+use actix_ws::{AggregatedMessage, Session};
+
+use super::connection::{policy_close, Connection, Flow, PendingFrame};
+use super::protocol::{parse_client_message, redact_for_log, ClientAction};
+use super::stats::SimStats;
+
+impl Connection {
+    /// Handles one client message; `Flow::Stop` ends the connection.
+    pub(super) async fn on_message(
+        &mut self,
+        session: &mut Session,
+        message: AggregatedMessage,
+    ) -> Flow {
+        let text = match message {
+            AggregatedMessage::Text(text) => text,
+            AggregatedMessage::Ping(payload) => {
+                return match session.pong(&payload).await {
+                    Ok(()) => Flow::Continue,
+                    Err(_) => Flow::Stop,
+                };
+            }
+            AggregatedMessage::Pong(_) => return Flow::Continue,
+            AggregatedMessage::Close(reason) => {
+                let _ = session.clone().close(reason).await;
+                return Flow::Stop;
+            }
+            AggregatedMessage::Binary(_) => {
+                return self.reply(session, "error", "invalid message").await;
+            }
+        };
+        let text: &str = &text;
+        self.shared
+            .stats
+            .record_client_message(redact_for_log(text));
+        match parse_client_message(text) {
+            None => self.reply(session, "error", "invalid message").await,
+            Some(ClientAction::Auth(key)) => self.authenticate(session, key.as_deref()).await,
+            Some(ClientAction::Subscribe(_) | ClientAction::Unsubscribe(_))
+                if !self.authenticated =>
+            {
+                self.reply(session, "error", "not authorized").await
+            }
+            Some(ClientAction::Subscribe(None) | ClientAction::Unsubscribe(None)) => {
+                self.reply(session, "error", "invalid params").await
+            }
+            Some(ClientAction::Subscribe(Some(params))) => {
+                self.subscribe(session, &params, true).await
+            }
+            Some(ClientAction::Unsubscribe(Some(params))) => {
+                self.subscribe(session, &params, false).await
+            }
+            Some(ClientAction::Unknown(action)) => {
+                let message = format!("unknown action: {}", truncated(&action));
+                self.reply(session, "error", &message).await
+            }
+        }
+    }
+
+    async fn authenticate(&mut self, session: &mut Session, key: Option<&str>) -> Flow {
+        let stats = &self.shared.stats;
+        SimStats::add(&stats.auth_attempts, 1);
+        let accepted = match &self.shared.key {
+            None => true,
+            Some(expected) => key == Some(expected.expose()),
+        };
+        if accepted {
+            self.authenticated = true;
+            return self.reply(session, "auth_success", "authenticated").await;
+        }
+        SimStats::add(&stats.auth_failures, 1);
+        let _ = self
+            .send_status(session, "auth_failed", "authentication failed")
+            .await;
+        let _ = session
+            .clone()
+            .close(Some(policy_close("authentication failed")))
+            .await;
+        Flow::Stop
+    }
+
+    async fn subscribe(&mut self, session: &mut Session, params: &str, on: bool) -> Flow {
+        let replies = self.subscriptions.apply(params, on);
+        // A frame built before an unsubscribe must not deliver what the client
+        // just turned off, so nothing it unsubscribed follows the
+        // acknowledgement (frames already handed to the socket excepted).
+        if let Some(pending) = self.pending.take() {
+            let wanted = pending
+                .events
+                .into_iter()
+                .filter(|e| self.subscriptions.wants(e));
+            self.pending = PendingFrame::build(self.market, wanted.collect());
+        }
+        for (status, message) in replies {
+            if let Flow::Stop = self.reply(session, status, &message).await {
+                return Flow::Stop;
+            }
+        }
+        Flow::Continue
+    }
+
+    async fn reply(&self, session: &mut Session, status: &str, message: &str) -> Flow {
+        match self.send_status(session, status, message).await {
+            Ok(()) => Flow::Continue,
+            Err(_) => Flow::Stop,
+        }
+    }
+}
+
+/// At most 64 characters of client-chosen text, for echoing it back.
+fn truncated(text: &str) -> &str {
+    text.char_indices()
+        .nth(64)
+        .map_or(text, |(end, _)| &text[..end])
+}

@@ -1,0 +1,201 @@
+//! A built-in simulator of Polygon's market-data services: the `/stocks` and
+//! `/options` WebSocket feeds and the REST reference endpoints, served by one
+//! actix-web server on one address.
+//!
+//! The data come from a deterministic [`Script`] per market, with anomalies
+//! injected on a schedule that [`injections`] lists, so a test can tell exactly
+//! which alerts a correct detector must raise. [`start`] runs inside an
+//! existing actix System and returns a [`SimHandle`] with the bound address,
+//! the URLs and live [`SimStats`].
+
+pub mod cli;
+mod client_messages;
+mod connection;
+mod feed;
+mod instruments;
+mod pacing;
+mod protocol;
+mod reference_data;
+mod rest;
+mod schedule;
+mod script;
+mod sim_event;
+mod stats;
+mod subscriptions;
+mod tls;
+mod wire;
+
+#[cfg(test)]
+mod detector_check;
+#[cfg(test)]
+mod feed_tests;
+#[cfg(test)]
+mod rest_tests;
+#[cfg(test)]
+mod script_tests;
+#[cfg(test)]
+mod stream_tests;
+#[cfg(test)]
+mod test_client;
+#[cfg(test)]
+mod wire_tests;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{web, App, HttpServer};
+use tapewatch_actors::secret::ApiKey;
+use tokio::sync::watch;
+
+pub use instruments::{Instrument, Market};
+pub use reference_data::{parse_occ, ContractType, OccContract};
+pub use schedule::{
+    injections, trade_time_ms, Injection, ScriptConfig, BURST_STEP_MS, BURST_TRADES, PRICE_JUMP,
+};
+pub use script::Script;
+pub use sim_event::{SimEvent, SimQuote, SimTrade};
+pub use stats::SimStats;
+pub use tls::TlsFiles;
+
+/// How the simulator serves its feeds.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Address to listen on. Default `127.0.0.1:0` (any free port).
+    pub bind: SocketAddr,
+    /// The API key clients must present on WebSocket and REST; None accepts
+    /// anything. Default None.
+    pub key: Option<ApiKey>,
+    /// Serve `wss://`/`https://` with this certificate. Default None.
+    pub tls: Option<TlsFiles>,
+    /// How long a WebSocket client may take to authenticate. Default 10 s.
+    pub auth_timeout: Duration,
+    /// What the scripts generate.
+    pub script: ScriptConfig,
+    /// Events generated per second on each connection (None: as fast as the
+    /// socket accepts them). Filtered-out events count too. Default None.
+    pub events_per_second: Option<u64>,
+    /// Largest number of events in one data frame. Default 10.
+    pub events_per_frame: usize,
+    /// Delay before every REST answer. Default zero.
+    pub rest_delay: Duration,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            key: None,
+            tls: None,
+            auth_timeout: Duration::from_secs(10),
+            script: ScriptConfig::default(),
+            events_per_second: None,
+            events_per_frame: 10,
+            rest_delay: Duration::ZERO,
+        }
+    }
+}
+
+/// A running simulator. Dropping it stops the server without waiting;
+/// [`SimHandle::stop`] waits for it.
+#[derive(Debug)]
+pub struct SimHandle {
+    /// The address the server listens on.
+    pub addr: SocketAddr,
+    /// What the simulator has seen and sent.
+    pub stats: Arc<SimStats>,
+    tls: bool,
+    server: ServerHandle,
+    shutdown: watch::Sender<bool>,
+}
+
+impl SimHandle {
+    /// The WebSocket URL of a market, e.g. `ws://127.0.0.1:4242/stocks`
+    /// (`wss://` when serving TLS).
+    pub fn ws_url(&self, market: &str) -> String {
+        let scheme = if self.tls { "wss" } else { "ws" };
+        format!(
+            "{scheme}://{}/{}",
+            self.addr,
+            market.trim_start_matches('/')
+        )
+    }
+
+    /// The REST base URL, e.g. `http://127.0.0.1:4242` (`https://` when
+    /// serving TLS).
+    pub fn rest_url(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// Closes every WebSocket with 1001 (going away) and stops the server,
+    /// waiting at most about a second for open connections.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        self.server.stop(true).await;
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        // Harmless after `stop`: the server has gone and ignores the command.
+        let _ = self.shutdown.send(true);
+        drop(self.server.stop(false));
+    }
+}
+
+/// Starts the simulator on the current actix System with one worker thread.
+///
+/// Fails when the address cannot be bound or the TLS files are unusable.
+pub async fn start(config: SimConfig) -> io::Result<SimHandle> {
+    let stats = Arc::new(SimStats::default());
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let feeds = web::Data::new(feed::FeedShared {
+        key: config.key.clone(),
+        auth_timeout: config.auth_timeout,
+        events_per_second: config.events_per_second,
+        events_per_frame: config.events_per_frame.max(1),
+        stocks: Mutex::new(Script::new(config.script.clone(), Market::Stocks)),
+        options: Mutex::new(Script::new(config.script.clone(), Market::Options)),
+        stats: Arc::clone(&stats),
+        shutdown: shutdown_rx,
+    });
+    let rest = web::Data::new(rest::RestShared {
+        key: config.key.clone(),
+        delay: config.rest_delay,
+        stats: Arc::clone(&stats),
+    });
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(feeds.clone())
+            .app_data(rest.clone())
+            .configure(feed::routes)
+            .configure(rest::routes)
+    })
+    .workers(1)
+    // The process belongs to the host program: no signal handlers here.
+    .disable_signals()
+    .shutdown_timeout(1);
+    let server = match &config.tls {
+        Some(files) => server.bind_rustls_0_23(config.bind, tls::server_config(files)?)?,
+        None => server.bind(config.bind)?,
+    };
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or_else(|| io::Error::other("the simulator bound no address"))?;
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    tracing::debug!(%addr, tls = config.tls.is_some(), "simulator listening");
+    Ok(SimHandle {
+        addr,
+        stats,
+        tls: config.tls.is_some(),
+        server: handle,
+        shutdown,
+    })
+}

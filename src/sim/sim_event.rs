@@ -1,0 +1,73 @@
+//! The events the script produces, before they are put on the wire.
+//!
+//! Symbols are `&'static str` from the instrument tables and condition lists
+//! are static slices, so generating an event allocates nothing.
+
+/// One trade as the script produced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimTrade {
+    /// Trade index on its market (see [`super::schedule`]).
+    pub index: u64,
+    /// Ticker.
+    pub symbol: &'static str,
+    /// Exchange id (`x`).
+    pub exchange: i32,
+    /// Price, rounded to cents.
+    pub price: f64,
+    /// Shares (stocks) or contracts (options).
+    pub size: u64,
+    /// Condition codes (`c`); empty means the field is omitted.
+    pub conditions: &'static [i32],
+    /// Event time, Unix milliseconds.
+    pub time_ms: i64,
+    /// Per-ticker sequence number (`q`): increasing, not always consecutive.
+    pub sequence: u64,
+    /// Trade id (`i`); stocks only, unique per market.
+    pub trade_id: u64,
+    /// Tape (`z`); stocks only, zero for options.
+    pub tape: u8,
+}
+
+/// One top-of-book quote as the script produced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimQuote {
+    /// Ticker.
+    pub symbol: &'static str,
+    /// Bid exchange id.
+    pub bid_exchange: i32,
+    /// Bid price.
+    pub bid: f64,
+    /// Bid size.
+    pub bid_size: u64,
+    /// Ask exchange id.
+    pub ask_exchange: i32,
+    /// Ask price.
+    pub ask: f64,
+    /// Ask size.
+    pub ask_size: u64,
+    /// Event time, Unix milliseconds (that of the trade it follows).
+    pub time_ms: i64,
+    /// Quote sequence number, unique per market.
+    pub sequence: u64,
+    /// Tape (`z`); stocks only, zero for options.
+    pub tape: u8,
+}
+
+/// A scripted event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SimEvent {
+    /// A trade (`T`).
+    Trade(SimTrade),
+    /// A quote (`Q`).
+    Quote(SimQuote),
+}
+
+impl SimEvent {
+    /// The event's ticker.
+    pub fn symbol(&self) -> &'static str {
+        match self {
+            SimEvent::Trade(t) => t.symbol,
+            SimEvent::Quote(q) => q.symbol,
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! A small WebSocket client on awc for the simulator's tests.
+
+use std::time::Duration;
+
+use awc::ws::{Frame, Message};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use serde_json::Value;
+
+use super::{start, SimConfig, SimHandle};
+
+/// How long a test waits for a frame it expects.
+pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The shape of an awc WebSocket connection, boxed so tests need not name it.
+pub(crate) trait WsStream:
+    Stream<Item = Result<Frame, actix_ws::ProtocolError>>
+    + Sink<Message, Error = actix_ws::ProtocolError>
+    + Unpin
+{
+}
+
+impl<T> WsStream for T where
+    T: Stream<Item = Result<Frame, actix_ws::ProtocolError>>
+        + Sink<Message, Error = actix_ws::ProtocolError>
+        + Unpin
+{
+}
+
+/// Starts a simulator or fails the test.
+pub(crate) async fn start_sim(config: SimConfig) -> SimHandle {
+    start(config).await.expect("the simulator starts")
+}
+
+/// A client connection to one simulated feed.
+pub(crate) struct WsClient {
+    framed: Box<dyn WsStream>,
+}
+
+impl WsClient {
+    /// Connects with a default awc client.
+    pub async fn connect(url: &str) -> Self {
+        Self::connect_with(&awc::Client::new(), url).await
+    }
+
+    /// Connects with the given awc client (e.g. one that trusts a test CA).
+    pub async fn connect_with(client: &awc::Client, url: &str) -> Self {
+        let (_, framed) = client
+            .ws(url)
+            .max_frame_size(4 << 20)
+            .connect()
+            .await
+            .expect("the websocket connects");
+        WsClient {
+            framed: Box::new(framed),
+        }
+    }
+
+    /// Sends one text message.
+    pub async fn send(&mut self, text: &str) {
+        self.framed
+            .send(Message::Text(text.to_owned().into()))
+            .await
+            .expect("the message is sent");
+    }
+
+    /// Sends a raw WebSocket message (ping, close, binary).
+    pub async fn send_message(&mut self, message: Message) {
+        self.framed
+            .send(message)
+            .await
+            .expect("the message is sent");
+    }
+
+    /// The next frame within `wait`, or None on timeout or end of stream.
+    pub async fn frame_within(&mut self, wait: Duration) -> Option<Frame> {
+        match tokio::time::timeout(wait, self.framed.next()).await {
+            Ok(Some(Ok(frame))) => Some(frame),
+            _ => None,
+        }
+    }
+
+    /// The next text frame; fails the test on anything else.
+    pub async fn text(&mut self) -> String {
+        match self.frame_within(READ_TIMEOUT).await {
+            Some(Frame::Text(bytes)) => String::from_utf8(bytes.to_vec()).expect("UTF-8 text"),
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
+
+    /// The next text frame, parsed as JSON.
+    pub async fn json(&mut self) -> Value {
+        let text = self.text().await;
+        serde_json::from_str(&text).expect("frames are JSON")
+    }
+
+    /// The next frame must be a close frame; returns its code.
+    pub async fn close_code(&mut self) -> Option<u16> {
+        match self.frame_within(READ_TIMEOUT).await {
+            Some(Frame::Close(reason)) => reason.map(|r| u16::from(r.code)),
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+
+    /// Runs the handshake: hello, auth, and one acknowledgement per topic.
+    pub async fn login(&mut self, key: &str, topics: &str) {
+        let hello = self.json().await;
+        assert_eq!(hello[0]["status"], "connected");
+        self.send(&serde_json::json!({"action": "auth", "params": key}).to_string())
+            .await;
+        assert_eq!(self.json().await[0]["status"], "auth_success");
+        self.subscribe(topics).await;
+    }
+
+    /// Subscribes and reads one acknowledgement per topic.
+    pub async fn subscribe(&mut self, topics: &str) {
+        self.send(&serde_json::json!({"action": "subscribe", "params": topics}).to_string())
+            .await;
+        for _ in topics.split(',').filter(|t| !t.trim().is_empty()) {
+            let ack = self.json().await;
+            assert_eq!(ack[0]["status"], "success", "{ack}");
+        }
+    }
+
+    /// The events of the next frame, which must be a data frame.
+    pub async fn events(&mut self) -> Vec<Value> {
+        let frame = self.json().await;
+        let events = frame.as_array().cloned().expect("frames are arrays");
+        assert!(
+            events.iter().all(|e| e["ev"] != "status"),
+            "expected data, got {frame}"
+        );
+        events
+    }
+
+    /// Collects events until at least `count` have arrived.
+    pub async fn collect(&mut self, count: usize) -> Vec<Value> {
+        let mut all = Vec::with_capacity(count);
+        while all.len() < count {
+            all.extend(self.events().await);
+        }
+        all
+    }
+}
