@@ -2,9 +2,12 @@
 //!
 //! The server config names its crypto provider explicitly instead of relying on
 //! a process-wide default, so starting a TLS simulator installs nothing global.
-//! Only HTTP/1.1 is offered in ALPN, because WebSockets here need HTTP/1.1.
-//! (actix-web itself also adds `h2` when its `http2` feature is on; a client
-//! that offers only `http/1.1` still gets HTTP/1.1.)
+//! Only HTTP/1.1 is put in ALPN, because WebSockets here need HTTP/1.1. But
+//! actix-web puts `h2` in front of it while its `http2` feature is on (it is,
+//! in this workspace), and rustls picks by the server's order: a client that
+//! offers both gets HTTP/2, on which the WebSocket upgrade fails (awc reports
+//! `TunnelNotSupported`). WebSocket clients must therefore offer only
+//! `http/1.1`, as a client of any HTTP/2-capable server should.
 
 use std::io;
 use std::sync::Arc;
