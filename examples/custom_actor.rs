@@ -75,7 +75,10 @@ impl Handler<Events> for VwapWatcher {
                     // Print a sample; the count below is complete.
                     if self.crossings % 500 == 1 {
                         let side = if t.price > vwap { "above" } else { "below" };
-                        println!("VWAP    {:<22} crossed {side} {vwap:.4} at {:.4}", t.symbol, t.price);
+                        println!(
+                            "VWAP    {:<22} crossed {side} {vwap:.4} at {:.4}",
+                            t.symbol, t.price
+                        );
                     }
                 }
             }
@@ -88,7 +91,11 @@ impl Handler<Output> for VwapWatcher {
     fn handle(&mut self, output: Output, _: &mut Context<Self>) {
         if let Output::Alert(a) = output {
             self.alerts += 1;
-            println!("ALERT   {} on {} (the VWAP watcher saw it too)", a.kind.label(), a.symbol);
+            println!(
+                "ALERT   {} on {} (the VWAP watcher saw it too)",
+                a.kind.label(),
+                a.symbol
+            );
         }
     }
 }
@@ -99,30 +106,35 @@ impl Handler<Output> for VwapWatcher {
 struct Totals;
 
 impl Handler<Totals> for VwapWatcher {
-    type Result = (usize, u64, u64);
+    type Result = MessageResult<Totals>;
     fn handle(&mut self, _: Totals, _: &mut Context<Self>) -> Self::Result {
-        (self.symbols.len(), self.crossings, self.alerts)
+        MessageResult((self.symbols.len(), self.crossings, self.alerts))
     }
 }
 
 #[actix::main]
 async fn main() -> anyhow::Result<()> {
-    let seconds: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(10);
+    let seconds: u64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
     let simulator = sim::start(SimConfig {
         events_per_second: Some(5_000),
         ..SimConfig::default()
     })
     .await?;
 
-    let mut config = Config::default();
-    config.feeds = ["stocks", "options"]
-        .iter()
-        .map(|market| FeedConfig {
-            name: (*market).to_owned(),
-            url: simulator.ws_url(market),
-            subscribe: vec!["T.*".to_owned()],
-        })
-        .collect();
+    let mut config = Config {
+        feeds: ["stocks", "options"]
+            .iter()
+            .map(|market| FeedConfig {
+                name: (*market).to_owned(),
+                url: simulator.ws_url(market),
+                subscribe: vec!["T.*".to_owned()],
+            })
+            .collect(),
+        ..Config::default()
+    };
     config.rest.base_url = simulator.rest_url();
     config.output.stdout = StdoutFormat::Off;
     config.pipeline.progress_interval_s = 0;

@@ -94,7 +94,12 @@ impl PipelineBuilder {
     /// Creates every actor and connects the feeds.
     pub fn start(self) -> Result<Pipeline, StartError> {
         tapewatch_actors::ws_client::install_crypto_provider();
-        let PipelineBuilder { config, credentials, event_subscribers, output_subscribers } = self;
+        let PipelineBuilder {
+            config,
+            credentials,
+            event_subscribers,
+            output_subscribers,
+        } = self;
         let metrics = Metrics::new();
         let queues = &config.pipeline;
         let provider = provider::by_name(&config.provider)
@@ -193,7 +198,14 @@ impl PipelineBuilder {
                 WsSession::new(session_deps)
             }));
         }
-        Ok(Pipeline { metrics, sessions, sinks, failures, hot, io })
+        Ok(Pipeline {
+            metrics,
+            sessions,
+            sinks,
+            failures,
+            hot,
+            io,
+        })
     }
 }
 
@@ -222,7 +234,10 @@ fn start_sinks(
             .create(true)
             .append(true)
             .open(path)
-            .map_err(|source| StartError::AlertsFile { path: path.display().to_string(), source })?;
+            .map_err(|source| StartError::AlertsFile {
+                path: path.display().to_string(),
+                source,
+            })?;
         let (m, g) = (metrics.clone(), gauge.clone());
         sinks.push(LineSink::start_in_arbiter(arbiter, move |ctx| {
             ctx.set_mailbox_capacity(capacity);

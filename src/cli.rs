@@ -88,12 +88,29 @@ fn init_logging(filter: &str) {
 /// Applies `run` flags to a loaded config.
 pub fn apply_flags(config: &mut Config, args: &RunArgs) {
     if let Some(url) = &args.feed_url {
-        let name = url.rsplit('/').next().filter(|s| !s.is_empty()).unwrap_or("feed");
-        let subscribe = config.feeds.first().map(|f| f.subscribe.clone()).unwrap_or_default();
-        config.feeds = vec![FeedConfig { name: name.to_owned(), url: url.clone(), subscribe }];
+        let name = url
+            .rsplit('/')
+            .next()
+            .filter(|s| !s.is_empty())
+            .unwrap_or("feed");
+        let subscribe = config
+            .feeds
+            .first()
+            .map(|f| f.subscribe.clone())
+            .unwrap_or_default();
+        config.feeds = vec![FeedConfig {
+            name: name.to_owned(),
+            url: url.clone(),
+            subscribe,
+        }];
     }
     if !args.subscribe.is_empty() {
-        let topics: Vec<String> = args.subscribe.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+        let topics: Vec<String> = args
+            .subscribe
+            .iter()
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect();
         for feed in &mut config.feeds {
             feed.subscribe = topics.clone();
         }

@@ -196,7 +196,8 @@ impl Config {
 
     /// Parses TOML text; the error names the dotted key that failed.
     pub fn parse(text: &str) -> Result<Config, (String, String)> {
-        let de = toml::Deserializer::parse(text).map_err(|e| ("(syntax)".to_owned(), e.to_string()))?;
+        let de =
+            toml::Deserializer::parse(text).map_err(|e| ("(syntax)".to_owned(), e.to_string()))?;
         serde_path_to_error::deserialize(de).map_err(|e| {
             let key = e.path().to_string();
             (key, e.into_inner().message().trim().to_owned())
@@ -211,21 +212,35 @@ impl Config {
             message: message.to_owned(),
         };
         if tapewatch_actors::provider::by_name(&self.provider).is_none() {
-            return Err(invalid("provider".into(), "unknown provider (known: polygon, massive)"));
+            return Err(invalid(
+                "provider".into(),
+                "unknown provider (known: polygon, massive)",
+            ));
         }
         if self.feeds.is_empty() {
             return Err(invalid("feeds".into(), "at least one feed is needed"));
         }
         for (i, feed) in self.feeds.iter().enumerate() {
             if !(feed.url.starts_with("ws://") || feed.url.starts_with("wss://")) {
-                return Err(invalid(format!("feeds[{i}].url"), "must start with ws:// or wss://"));
+                return Err(invalid(
+                    format!("feeds[{i}].url"),
+                    "must start with ws:// or wss://",
+                ));
             }
         }
-        if !(self.rest.base_url.starts_with("http://") || self.rest.base_url.starts_with("https://")) {
-            return Err(invalid("rest.base_url".into(), "must start with http:// or https://"));
+        if !(self.rest.base_url.starts_with("http://")
+            || self.rest.base_url.starts_with("https://"))
+        {
+            return Err(invalid(
+                "rest.base_url".into(),
+                "must start with http:// or https://",
+            ));
         }
         if let Err(e) = self.detector.validate() {
-            return Err(invalid(format!("detector.{}", e.field), &format!("must be {}", e.requirement)));
+            return Err(invalid(
+                format!("detector.{}", e.field),
+                &format!("must be {}", e.requirement),
+            ));
         }
         let queues = [
             ("pipeline.handler_queue", self.pipeline.handler_queue),
@@ -237,7 +252,10 @@ impl Config {
         for (key, value) in queues {
             // actix treats capacity 0 as unbounded, which the pipeline never allows.
             if value == 0 {
-                return Err(invalid(key.into(), "must be at least 1 (queues are always bounded)"));
+                return Err(invalid(
+                    key.into(),
+                    "must be at least 1 (queues are always bounded)",
+                ));
             }
         }
         Ok(())
@@ -280,13 +298,17 @@ mod tests {
     fn the_example_file_is_valid_and_complete() {
         let text = include_str!("../examples/tapewatch.toml");
         let c = Config::parse(text).expect("example parses");
-        c.validate("examples/tapewatch.toml").expect("example is valid");
+        c.validate("examples/tapewatch.toml")
+            .expect("example is valid");
         // Every key the program knows appears in the example, so the example
         // stays the documentation of the defaults.
         let defaults = toml::to_string(&Config::default()).expect("serialises");
         for line in defaults.lines().filter(|l| l.contains(" = ")) {
             let key = line.split(" = ").next().unwrap_or_default();
-            assert!(text.contains(&format!("{key} =")), "examples/tapewatch.toml lacks `{key}`");
+            assert!(
+                text.contains(&format!("{key} =")),
+                "examples/tapewatch.toml lacks `{key}`"
+            );
         }
     }
 }

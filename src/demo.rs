@@ -54,8 +54,7 @@ pub async fn run(args: DemoArgs) -> u8 {
         "tapewatch demo: simulator on {} ({} events/s per feed); Ctrl-C to stop",
         simulator.addr, args.rate
     );
-    let mut config = Config::default();
-    config.feeds = ["stocks", "options"]
+    let feeds = ["stocks", "options"]
         .iter()
         .map(|market| FeedConfig {
             name: (*market).to_owned(),
@@ -63,6 +62,10 @@ pub async fn run(args: DemoArgs) -> u8 {
             subscribe: vec!["T.*".to_owned()],
         })
         .collect();
+    let mut config = Config {
+        feeds,
+        ..Config::default()
+    };
     config.rest.base_url = simulator.rest_url();
     config.output.stdout = args.format;
     config.output.alerts_file = args.alerts;

@@ -25,7 +25,10 @@ impl Default for Progress {
 impl Progress {
     /// One status line from the current metrics and session states.
     pub fn line(&mut self, metrics: &Metrics, sessions: &[SessionSnapshot]) -> String {
-        let events: u64 = EventKind::ALL.iter().map(|k| metrics.events(*k).get()).sum();
+        let events: u64 = EventKind::ALL
+            .iter()
+            .map(|k| metrics.events(*k).get())
+            .sum();
         let elapsed = self.last.elapsed().max(Duration::from_millis(1));
         let rate = (events - self.last_events.min(events)) as f64 / elapsed.as_secs_f64();
         self.last = Instant::now();

@@ -15,7 +15,10 @@ pub fn extra_roots(config: &TlsConfig) -> Result<Vec<CertificateDer<'static>>, S
         .collect();
     let certs = certs.map_err(|e| format!("tls.ca_file {}: {e}", path.display()))?;
     if certs.is_empty() {
-        return Err(format!("tls.ca_file {}: no PEM certificate found", path.display()));
+        return Err(format!(
+            "tls.ca_file {}: no PEM certificate found",
+            path.display()
+        ));
     }
     Ok(certs)
 }

@@ -43,7 +43,10 @@ async fn every_injected_anomaly_gives_one_alert_and_an_ok_enrichment() {
 
     let mut expected = injections(&script, Market::Stocks, TRADES);
     expected.extend(injections(&script, Market::Options, TRADES));
-    assert!(expected.len() >= 8, "the script injects anomalies on both feeds");
+    assert!(
+        expected.len() >= 8,
+        "the script injects anomalies on both feeds"
+    );
 
     // Every trade sent is decoded, then every alert has its enrichment.
     let trades = pipeline.metrics.events(EventKind::Trade).clone();
@@ -56,16 +59,23 @@ async fn every_injected_anomaly_gives_one_alert_and_an_ok_enrichment() {
     let mut got = Received::default();
     let complete = got
         .until(&mut rx, Duration::from_secs(30), |r| {
-            !r.alerts.is_empty() && r.enrichments.len() >= r.alerts.len()
+            !r.alerts.is_empty()
+                && r.enrichments.len() >= r.alerts.len()
                 && r.alerts.iter().filter(|a| a.scope == Scope::Symbol).count() >= expected.len()
         })
         .await;
     assert!(complete, "alerts {:?}", got.alerts);
 
-    let symbol_alerts: Vec<_> = got.alerts.iter().filter(|a| a.scope == Scope::Symbol).collect();
+    let symbol_alerts: Vec<_> = got
+        .alerts
+        .iter()
+        .filter(|a| a.scope == Scope::Symbol)
+        .collect();
     let mut by_key: HashMap<(String, &str), usize> = HashMap::new();
     for a in &symbol_alerts {
-        *by_key.entry((a.symbol.to_string(), a.kind.label())).or_default() += 1;
+        *by_key
+            .entry((a.symbol.to_string(), a.kind.label()))
+            .or_default() += 1;
     }
     for inj in &expected {
         assert_eq!(
@@ -74,11 +84,21 @@ async fn every_injected_anomaly_gives_one_alert_and_an_ok_enrichment() {
             "one alert for {inj:?}; alerts: {by_key:?}"
         );
     }
-    assert_eq!(symbol_alerts.len(), expected.len(), "no alert without an injection");
+    assert_eq!(
+        symbol_alerts.len(),
+        expected.len(),
+        "no alert without an injection"
+    );
 
-    let enrichment: HashMap<u64, _> = got.enrichments.iter().map(|e| (e.alert_id, e.clone())).collect();
+    let enrichment: HashMap<u64, _> = got
+        .enrichments
+        .iter()
+        .map(|e| (e.alert_id, e.clone()))
+        .collect();
     for a in &got.alerts {
-        let e = enrichment.get(&a.id).unwrap_or_else(|| panic!("no enrichment for alert {}", a.id));
+        let e = enrichment
+            .get(&a.id)
+            .unwrap_or_else(|| panic!("no enrichment for alert {}", a.id));
         assert_eq!(e.status, EnrichStatus::Ok, "{e:?}");
         let details = e.details.as_ref().expect("ok enrichments carry details");
         if a.symbol.starts_with("O:") {
@@ -88,7 +108,10 @@ async fn every_injected_anomaly_gives_one_alert_and_an_ok_enrichment() {
             assert_eq!(details["strike_price"].as_f64(), Some(parsed.strike));
             let call = matches!(parsed.right, option_ticker::OptionRight::Call);
             assert_eq!(details["contract_type"], if call { "call" } else { "put" });
-            assert_eq!(Some(details["underlying_ticker"].as_str().unwrap_or_default()), a.underlying.as_deref());
+            assert_eq!(
+                Some(details["underlying_ticker"].as_str().unwrap_or_default()),
+                a.underlying.as_deref()
+            );
         } else {
             assert_eq!(details["ticker"], a.symbol.as_str(), "{details}");
         }
@@ -121,11 +144,18 @@ async fn a_slow_rest_service_never_slows_the_stream() {
     let trades = pipeline.metrics.events(EventKind::Trade).clone();
     assert!(eventually(Duration::from_secs(60), || trades.get() == TRADES).await);
     let mut got = Received::default();
-    assert!(got.until(&mut rx, Duration::from_secs(5), |r| r.alerts.len() >= expected).await);
+    assert!(
+        got.until(&mut rx, Duration::from_secs(5), |r| r.alerts.len()
+            >= expected)
+            .await
+    );
     // The whole stream went through, and every alert was written, while every
     // enrichment was still waiting on the slow REST service: counters, not clocks.
     assert_eq!(sim.stats.events_sent(Market::Stocks), TRADES);
-    assert_eq!(pipeline.metrics.frames.get(), sim.stats.data_frames_sent.load(Ordering::Relaxed));
+    assert_eq!(
+        pipeline.metrics.frames.get(),
+        sim.stats.data_frames_sent.load(Ordering::Relaxed)
+    );
     assert_eq!(pipeline.metrics.dropped_total(), 0);
     assert!(got.enrichments.is_empty(), "{:?}", got.enrichments);
     assert_eq!(pipeline.metrics.enrichments(EnrichStatus::Ok).get(), 0);
@@ -183,7 +213,9 @@ async fn wss_works_against_a_self_signed_certificate() {
     assert!(sim.ws_url("stocks").starts_with("wss://"));
     let mut config = config_for(&sim, &["stocks"]);
     config.tls.ca_file = Some(ca_file);
-    let pipeline = tapewatch::app::builder(config, key("k")).start().expect("pipeline starts");
+    let pipeline = tapewatch::app::builder(config, key("k"))
+        .start()
+        .expect("pipeline starts");
     let trades = pipeline.metrics.events(EventKind::Trade).clone();
     assert!(
         eventually(Duration::from_secs(60), || trades.get() == TRADES).await,

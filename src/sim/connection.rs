@@ -166,6 +166,9 @@ impl Connection {
     /// this connection subscribes to.
     fn next_step(&mut self) -> Step {
         if !self.authenticated || !self.subscriptions.wants_data() || self.script_ended {
+            if let Some(pacer) = self.pacer.as_mut() {
+                pacer.restart(Instant::now());
+            }
             return Step::Idle;
         }
         let per_frame = self.shared.events_per_frame.max(1);

@@ -38,6 +38,12 @@ impl Pacer {
         }
     }
 
+    /// Starts afresh at `now`, so that data resuming after an idle spell (before
+    /// auth, or with no data topic) does not arrive as a backlog.
+    pub fn restart(&mut self, now: Instant) {
+        self.next_due = now;
+    }
+
     /// How many events are due at `now`, or when the next one will be.
     pub fn due(&mut self, now: Instant) -> Due {
         if now > self.next_due + MAX_BACKLOG {
@@ -80,6 +86,15 @@ mod tests {
         let mut pacer = Pacer::new(10, start);
         let much_later = start + Duration::from_secs(60);
         assert_eq!(pacer.due(much_later), Due::Now(11));
+    }
+
+    #[test]
+    fn a_restart_forgets_the_backlog() {
+        let start = Instant::now();
+        let mut pacer = Pacer::new(100, start);
+        let later = start + Duration::from_millis(500);
+        pacer.restart(later);
+        assert_eq!(pacer.due(later), Due::Now(1));
     }
 
     #[test]

@@ -29,15 +29,17 @@ impl Handler<Output> for Collector {
 
 /// A config that watches the simulator's feeds, quietly, with fast timers.
 pub fn config_for(sim: &SimHandle, markets: &[&str]) -> Config {
-    let mut config = Config::default();
-    config.feeds = markets
-        .iter()
-        .map(|m| FeedConfig {
-            name: (*m).to_owned(),
-            url: sim.ws_url(m),
-            subscribe: vec!["T.*".to_owned()],
-        })
-        .collect();
+    let mut config = Config {
+        feeds: markets
+            .iter()
+            .map(|m| FeedConfig {
+                name: (*m).to_owned(),
+                url: sim.ws_url(m),
+                subscribe: vec!["T.*".to_owned()],
+            })
+            .collect(),
+        ..Config::default()
+    };
     config.rest.base_url = sim.rest_url();
     config.output.stdout = StdoutFormat::Off;
     config.pipeline.progress_interval_s = 0;
