@@ -133,12 +133,22 @@ impl Connection {
                     let _ = session.close(Some(CloseCode::Away.into())).await;
                     return;
                 }
-                message = stream.recv() => {
-                    let Some(Ok(message)) = message else { return };
-                    if let Flow::Stop = self.on_message(&mut session, message).await {
+                message = stream.recv() => match message {
+                    Some(Ok(message)) => {
+                        if let Flow::Stop = self.on_message(&mut session, message).await {
+                            return;
+                        }
+                    }
+                    Some(Err(error)) => {
+                        let code = match error {
+                            actix_ws::ProtocolError::Overflow => CloseCode::Size,
+                            _ => CloseCode::Protocol,
+                        };
+                        let _ = session.close(Some(code.into())).await;
                         return;
                     }
-                }
+                    None => return,
+                },
                 _ = sleep_until(auth_deadline), if !self.authenticated => {
                     let message = "No authentication request received.";
                     let _ = self.send_status(&mut session, "auth_timeout", message).await;

@@ -15,7 +15,8 @@
 //! instrument `n % 8` of the market. Because 3 and 8 are coprime, every
 //! (instrument, kind) pair occurs once in each run of 24 injections; with the
 //! default spacing that is about 7.5 minutes of event time, far beyond the
-//! detector's 60 s cooldown.
+//! detector's 60 s cooldown. A much tighter spacing (24 × `anomaly_every` ×
+//! `step_ms` under 60 s) would let that cooldown swallow repeats.
 //!
 //! Event time: trade 0 is at `base_time_ms`; every later trade is `step_ms`
 //! after the one before it, except burst trades, which are `BURST_STEP_MS`
@@ -146,7 +147,7 @@ pub fn trade_time_ms(cfg: &ScriptConfig, market: Market, index: u64) -> i64 {
         // Burst trades at indices 1..=index advance by the burst step; trade 0
         // has no predecessor and sits at the base time.
         let first = s.index.max(1);
-        let last = (s.index + BURST_TRADES - 1).min(index);
+        let last = s.index.saturating_add(BURST_TRADES - 1).min(index);
         if last >= first {
             burst_trades_so_far += last - first + 1;
         }
