@@ -1,35 +1,39 @@
 //! The one place that knows who talks to whom.
 //!
-//! [`PipelineBuilder::start`] creates every actor, on two arbiters (threads):
+//! [`PipelineBuilder::start`] creates every actor on two arbiters (threads):
 //! the hot path (WsSession → MessageHandler → AnomalyDetector) on one, so a
 //! frame is read, decoded and checked without crossing threads; RestFetcher and
 //! the sinks on the other, so TLS, JSON and disk work never take the hot
-//! thread. Actors receive the `Recipient`s of their peers here and never look
-//! anything up. Extension actors subscribe before start through
-//! [`PipelineBuilder::subscribe_events`] and [`PipelineBuilder::subscribe_outputs`].
+//! thread. Each actor is started under actix's `Supervisor` (restart in place
+//! when it stops) and registered with the [`Guardian`] (restart from scratch
+//! when it dies, panics included); peers reach it through a [`Slot`] that the
+//! guardian repoints, so nobody looks anything up. Extension actors subscribe
+//! before start through [`PipelineBuilder::subscribe_events`] and
+//! [`PipelineBuilder::subscribe_outputs`].
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
+use arc_swap::ArcSwap;
 use dashmap::DashMap;
 use tapewatch_actors::anomaly_detector::{AnomalyDetector, DetectorDeps};
+use tapewatch_actors::guardian::{Child, ChildOf, CrashChild, Guardian, StandDown};
 use tapewatch_actors::message_handler::{HandlerDeps, MessageHandler};
-use tapewatch_actors::messages::{Events, Output};
+use tapewatch_actors::messages::{EnrichRequest, Events, Fatal, Output, RawFrame};
 use tapewatch_actors::metrics::Metrics;
-use tapewatch_actors::provider;
 use tapewatch_actors::rest_fetcher::{RestFetcher, RestFetcherDeps};
 use tapewatch_actors::secret::Credentials;
-use tapewatch_actors::sink::{self, Flush, LineSink};
-use tapewatch_actors::stage::{Fanout, StageGauge, StageSender};
+use tapewatch_actors::sink::{Flush, LineSink};
+use tapewatch_actors::stage::{Fanout, Slot, StageGauge, StageSender};
 use tapewatch_actors::ws_session::{
-    GetSessionState, SessionDeps, SessionFailed, SessionSnapshot, Shutdown, WsSession,
+    GetSessionState, SessionDeps, SessionShared, SessionSnapshot, Shutdown, WsSession,
 };
 use tokio::sync::mpsc;
 
-use crate::config::{Config, StdoutFormat};
-use crate::pretty;
+use crate::config::Config;
+use crate::sinks;
 
 /// Collects extension actors before the pipeline starts.
 pub struct PipelineBuilder {
@@ -39,13 +43,17 @@ pub struct PipelineBuilder {
     output_subscribers: Vec<Recipient<Output>>,
 }
 
+/// The current address of a supervised actor, repointed on restart.
+type AddrSlot<A> = Arc<ArcSwap<Addr<A>>>;
+
 /// A running pipeline.
 pub struct Pipeline {
     /// The pipeline's metrics (readable, and rendered by `/metrics`).
     pub metrics: Metrics,
-    sessions: Vec<Addr<WsSession>>,
-    sinks: Vec<Addr<LineSink>>,
-    failures: mpsc::Receiver<SessionFailed>,
+    sessions: Vec<AddrSlot<WsSession>>,
+    sinks: Vec<AddrSlot<LineSink>>,
+    guardian: Addr<Guardian>,
+    fatal: mpsc::Receiver<Fatal>,
     hot: Arbiter,
     io: Arbiter,
 }
@@ -67,13 +75,46 @@ pub enum StartError {
     #[error("{0}")]
     Config(String),
     /// The alerts file could not be opened.
-    #[error("cannot open alerts file {path}: {source}")]
-    AlertsFile {
-        /// The file.
-        path: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
+    #[error("cannot open the alerts file: {0}")]
+    AlertsFile(std::io::Error),
+}
+
+/// Starts `make()` in `arbiter` under a `Supervisor`, with a bounded mailbox.
+fn supervised<A, F>(arbiter: &ArbiterHandle, capacity: usize, make: F) -> Addr<A>
+where
+    A: Actor<Context = Context<A>> + actix::Supervised,
+    F: FnOnce() -> A + Send + 'static,
+{
+    Supervisor::start_in_arbiter(arbiter, move |ctx: &mut Context<A>| {
+        ctx.set_mailbox_capacity(capacity);
+        make()
+    })
+}
+
+/// Starts an actor with `start`, registers it with the guardian, and returns
+/// the slot its peers send `M` through and the slot of its current address;
+/// both are repointed when the guardian restarts it.
+fn child<A, M>(
+    children: &mut Vec<Box<dyn Child>>,
+    name: String,
+    slot_of: impl Fn(&Addr<A>) -> Recipient<M> + Send + 'static,
+    mut start: impl FnMut() -> Addr<A> + Send + 'static,
+) -> (Slot<M>, AddrSlot<A>)
+where
+    A: Actor<Context = Context<A>> + Handler<tapewatch_actors::messages::Crash> + Handler<M>,
+    M: Message + Send + 'static,
+    M::Result: Send,
+{
+    let first = start();
+    let slot = Slot::new(slot_of(&first));
+    let addr_slot: AddrSlot<A> = Arc::new(ArcSwap::from_pointee(first.clone()));
+    let (s, a) = (slot.clone(), addr_slot.clone());
+    let publish = move |addr: &Addr<A>| {
+        s.set(slot_of(addr));
+        a.store(Arc::new(addr.clone()));
+    };
+    children.push(Box::new(ChildOf::running(name, first, start, publish)));
+    (slot, addr_slot)
 }
 
 impl PipelineBuilder {
@@ -94,177 +135,151 @@ impl PipelineBuilder {
     /// Creates every actor and connects the feeds.
     pub fn start(self) -> Result<Pipeline, StartError> {
         tapewatch_actors::ws_client::install_crypto_provider();
-        let PipelineBuilder {
-            config,
-            credentials,
-            event_subscribers,
-            output_subscribers,
-        } = self;
+        let PipelineBuilder { config, credentials, event_subscribers, output_subscribers } = self;
         let metrics = Metrics::new();
-        let queues = &config.pipeline;
-        let provider = provider::by_name(&config.provider)
+        let q = config.pipeline.clone();
+        let provider = tapewatch_actors::provider::by_name(&config.provider)
             .ok_or_else(|| StartError::Config(format!("unknown provider `{}`", config.provider)))?;
-        let extra_roots = crate::tls::extra_roots(&config.tls).map_err(StartError::Config)?;
-        let tls = Arc::new(
-            tapewatch_actors::ws_client::tls_config(&extra_roots).map_err(StartError::Config)?,
-        );
-        let hot = Arbiter::new();
-        let io = Arbiter::new();
+        let roots = crate::tls::extra_roots(&config.tls).map_err(StartError::Config)?;
+        let tls = Arc::new(tapewatch_actors::ws_client::tls_config(&roots).map_err(StartError::Config)?);
+        let (hot, io) = (Arbiter::new(), Arbiter::new());
+        let mut children: Vec<Box<dyn Child>> = Vec::new();
+        let (fatal_tx, fatal) = mpsc::channel(16);
+        let relay = FatalRelay(fatal_tx).start().recipient();
 
         // Sinks and output subscribers: everything downstream of alerts.
-        let sinks = start_sinks(&config, &metrics, &io.handle())?;
         let mut outputs = Fanout::default();
-        let sink_gauge = StageGauge::new(&metrics, "sink");
-        for s in &sinks {
-            outputs.push(StageSender::new(s.clone().recipient(), sink_gauge.clone()));
+        let mut sinks = Vec::new();
+        for spec in sinks::specs(&config.output).map_err(StartError::AlertsFile)? {
+            let (m, arb, spec) = (metrics.clone(), io.handle(), Arc::new(spec));
+            let gauge = StageGauge::new(&metrics, "sink");
+            let g = gauge.clone();
+            let (slot, addr) = child(&mut children, format!("sink:{}", spec.name), |a: &Addr<LineSink>| a.clone().recipient::<Output>(), move || {
+                let (m, g, spec) = (m.clone(), g.clone(), spec.clone());
+                supervised(&arb, q.sink_queue, move || {
+                    let writer = (spec.open)().unwrap_or_else(|e| {
+                        tracing::error!(sink = spec.name, error = %e, "cannot reopen the sink; writing nowhere");
+                        Box::new(std::io::sink())
+                    });
+                    LineSink::new(spec.name, writer, spec.format, m, g)
+                })
+            });
+            outputs.push(StageSender::with_slot(slot, gauge));
+            sinks.push(addr);
         }
         let subscriber_gauge = StageGauge::new(&metrics, "subscriber");
         for r in output_subscribers {
             outputs.push(StageSender::new(r, subscriber_gauge.clone()));
         }
 
-        // RestFetcher, fed by the detector.
-        let rest_gauge = StageGauge::new(&metrics, "rest");
+        // RestFetcher, fed by the detector. The cache outlives restarts.
         let rest_deps = RestFetcherDeps {
             config: config.rest.clone(),
             key: (!credentials.key.is_empty()).then(|| credentials.key.clone()),
             metrics: metrics.clone(),
-            gauge: rest_gauge.clone(),
+            gauge: StageGauge::new(&metrics, "rest"),
             outputs: outputs.clone(),
             cache: Arc::new(DashMap::new()),
         };
-        let fetcher = RestFetcher::new(rest_deps)
+        RestFetcher::new(rest_deps.clone())
             .map_err(|e| StartError::Config(format!("cannot build the REST client: {e}")))?;
-        let rest_capacity = queues.rest_queue;
-        let rest = RestFetcher::start_in_arbiter(&io.handle(), move |ctx| {
-            ctx.set_mailbox_capacity(rest_capacity);
-            fetcher
+        let arb = io.handle();
+        let (rest, _) = child(&mut children, "rest_fetcher".into(), |a: &Addr<RestFetcher>| a.clone().recipient::<EnrichRequest>(), move || {
+            let deps = rest_deps.clone();
+            supervised(&arb, q.rest_queue, move || match RestFetcher::new(deps) {
+                Ok(fetcher) => fetcher,
+                // Building the client succeeded at start-up with the same
+                // settings; failing now leaves a dead actor that the guardian
+                // counts against its restart budget.
+                Err(e) => panic!("cannot rebuild the REST client: {e}"),
+            })
         });
 
-        // AnomalyDetector, fed by every feed's handler.
+        // AnomalyDetector, fed by every feed's handler. Baselines are rebuilt
+        // on restart; alert ids keep increasing.
         let detector_deps = DetectorDeps {
             rules: config.detector.clone(),
             metrics: metrics.clone(),
             gauge: StageGauge::new(&metrics, "detector"),
             outputs: outputs.clone(),
-            enrich: Some(StageSender::new(rest.recipient(), rest_gauge)),
+            enrich: Some(StageSender::with_slot(rest, StageGauge::new(&metrics, "rest"))),
             ids: Arc::new(AtomicU64::new(0)),
         };
-        let detector_capacity = queues.detector_queue;
-        let detector = AnomalyDetector::start_in_arbiter(&hot.handle(), move |ctx| {
-            ctx.set_mailbox_capacity(detector_capacity);
-            AnomalyDetector::new(detector_deps)
+        let arb = hot.handle();
+        let (detector, _) = child(&mut children, "anomaly_detector".into(), |a: &Addr<AnomalyDetector>| a.clone().recipient::<Events>(), move || {
+            let deps = detector_deps.clone();
+            supervised(&arb, q.detector_queue, move || AnomalyDetector::new(deps))
         });
-        let mut events = Fanout::new(vec![StageSender::new(
-            detector.recipient(),
-            StageGauge::new(&metrics, "detector"),
-        )]);
+        let mut events = Fanout::new(vec![StageSender::with_slot(detector, StageGauge::new(&metrics, "detector"))]);
         for r in event_subscribers {
             events.push(StageSender::new(r, subscriber_gauge.clone()));
         }
 
-        // One MessageHandler and one WsSession per feed.
-        let (failure_tx, failures) = mpsc::channel(16);
-        let relay = FailureRelay(failure_tx).start();
+        // One MessageHandler and one WsSession per feed; the subscription set
+        // and gap history live in SessionShared and survive restarts.
         let mut sessions = Vec::new();
         for feed in &config.feeds {
             let name: Arc<str> = feed.name.as_str().into();
+            let shared = SessionShared::new(feed.subscribe.iter().cloned());
             let handler_deps = HandlerDeps {
                 feed: name.clone(),
                 provider: provider.clone(),
                 metrics: metrics.clone(),
                 gauge: StageGauge::new(&metrics, "handler"),
                 events: events.clone(),
+                outputs: outputs.clone(),
+                shared: shared.clone(),
+                staleness: config.staleness.clone(),
             };
-            let handler_capacity = queues.handler_queue;
-            let handler = MessageHandler::start_in_arbiter(&hot.handle(), move |ctx| {
-                ctx.set_mailbox_capacity(handler_capacity);
-                MessageHandler::new(handler_deps)
+            let arb = hot.handle();
+            let (frames, _) = child(&mut children, format!("message_handler:{name}"), |a: &Addr<MessageHandler>| a.clone().recipient::<RawFrame>(), move || {
+                let deps = handler_deps.clone();
+                supervised(&arb, q.handler_queue, move || MessageHandler::new(deps))
             });
             let session_deps = SessionDeps {
-                feed: name,
+                feed: name.clone(),
                 url: feed.url.clone(),
-                subscriptions: feed.subscribe.clone(),
+                shared,
                 provider: provider.clone(),
                 credentials: credentials.clone(),
                 connection: config.connection.clone(),
                 tls: tls.clone(),
-                frames: StageSender::new(handler.recipient(), StageGauge::new(&metrics, "handler")),
+                frames: StageSender::with_slot(frames, StageGauge::new(&metrics, "handler")),
                 outputs: outputs.clone(),
-                on_failure: Some(relay.clone().recipient()),
+                on_fatal: Some(relay.clone()),
                 metrics: metrics.clone(),
             };
-            sessions.push(WsSession::start_in_arbiter(&hot.handle(), move |_| {
-                WsSession::new(session_deps)
-            }));
+            let arb = hot.handle();
+            let (_, addr) = child(&mut children, format!("ws_session:{name}"), |a: &Addr<WsSession>| a.clone().recipient::<GetSessionState>(), move || {
+                let deps = session_deps.clone();
+                // The session's own mailbox only carries control messages.
+                supervised(&arb, 64, move || WsSession::new(deps))
+            });
+            sessions.push(addr);
         }
-        Ok(Pipeline {
-            metrics,
-            sessions,
-            sinks,
-            failures,
-            hot,
-            io,
-        })
+        let guardian = Guardian::new(config.supervision.clone(), children, metrics.clone(), Some(relay)).start();
+        Ok(Pipeline { metrics, sessions, sinks, guardian, fatal, hot, io })
     }
 }
 
-fn start_sinks(
-    config: &Config,
-    metrics: &Metrics,
-    arbiter: &ArbiterHandle,
-) -> Result<Vec<Addr<LineSink>>, StartError> {
-    let mut sinks = Vec::new();
-    let capacity = config.pipeline.sink_queue;
-    let gauge = StageGauge::new(metrics, "sink");
-    let stdout_format: Option<sink::Formatter> = match config.output.stdout {
-        StdoutFormat::Json => Some(sink::json_line),
-        StdoutFormat::Pretty => Some(pretty::line),
-        StdoutFormat::Off => None,
-    };
-    if let Some(format) = stdout_format {
-        let (m, g) = (metrics.clone(), gauge.clone());
-        sinks.push(LineSink::start_in_arbiter(arbiter, move |ctx| {
-            ctx.set_mailbox_capacity(capacity);
-            LineSink::new("stdout", Box::new(std::io::stdout()), format, m, g)
-        }));
-    }
-    if let Some(path) = &config.output.alerts_file {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|source| StartError::AlertsFile {
-                path: path.display().to_string(),
-                source,
-            })?;
-        let (m, g) = (metrics.clone(), gauge.clone());
-        sinks.push(LineSink::start_in_arbiter(arbiter, move |ctx| {
-            ctx.set_mailbox_capacity(capacity);
-            LineSink::new("alerts_file", Box::new(file), sink::json_line, m, g)
-        }));
-    }
-    Ok(sinks)
-}
+/// Forwards fatal failures to whoever runs the pipeline.
+struct FatalRelay(mpsc::Sender<Fatal>);
 
-/// Forwards terminal session failures to whoever runs the pipeline.
-struct FailureRelay(mpsc::Sender<SessionFailed>);
-
-impl Actor for FailureRelay {
+impl Actor for FatalRelay {
     type Context = Context<Self>;
 }
 
-impl Handler<SessionFailed> for FailureRelay {
+impl Handler<Fatal> for FatalRelay {
     type Result = ();
-    fn handle(&mut self, msg: SessionFailed, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: Fatal, _: &mut Context<Self>) {
         let _ = self.0.try_send(msg);
     }
 }
 
 impl Pipeline {
-    /// Waits until a session fails terminally; never returns otherwise.
-    pub async fn failed(&mut self) -> SessionFailed {
-        match self.failures.recv().await {
+    /// Waits until the pipeline fails in a way it cannot recover from.
+    pub async fn failed(&mut self) -> Fatal {
+        match self.fatal.recv().await {
             Some(f) => f,
             None => std::future::pending().await,
         }
@@ -274,25 +289,34 @@ impl Pipeline {
     pub async fn sessions(&self) -> Vec<SessionSnapshot> {
         let mut out = Vec::new();
         for s in &self.sessions {
-            if let Ok(snapshot) = s.send(GetSessionState).await {
+            let addr = s.load_full();
+            if let Ok(snapshot) = addr.send(GetSessionState).await {
                 out.push(snapshot);
             }
         }
         out
     }
 
+    /// Makes the named actor panic, to drill supervision; false if no such actor.
+    /// Names: `ws_session:FEED`, `message_handler:FEED`, `anomaly_detector`,
+    /// `rest_fetcher`, `sink:stdout`, `sink:alerts_file`.
+    pub async fn crash(&self, actor: &str) -> bool {
+        self.guardian.send(CrashChild(actor.to_owned())).await.unwrap_or(false)
+    }
+
     /// Stops reading, closes every socket with a close frame, lets in-flight
     /// REST calls finish within `grace`, flushes the sinks and stops the threads.
     pub async fn shutdown(self, grace: Duration) {
+        let _ = self.guardian.send(StandDown).await;
         for s in &self.sessions {
-            let _ = s.send(Shutdown).await;
+            let _ = s.load_full().send(Shutdown).await;
         }
         let deadline = tokio::time::Instant::now() + grace;
         while self.metrics.rest_in_flight.get() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         for s in &self.sinks {
-            let _ = s.send(Flush).await;
+            let _ = s.load_full().send(Flush).await;
         }
         self.hot.stop();
         self.io.stop();

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use tapewatch_actors::provider::polygon::{DEFAULT_FEED_HOST, DEFAULT_REST_URL};
 use tapewatch_actors::rest_fetcher::RestConfig;
 use tapewatch_actors::rules::DetectorConfig;
+use tapewatch_actors::guardian::SupervisionConfig;
+use tapewatch_actors::staleness::StalenessConfig;
 use tapewatch_actors::ws_session::ConnectionConfig;
 
 /// The whole configuration.
@@ -24,6 +26,10 @@ pub struct Config {
     pub connection: ConnectionConfig,
     /// Queue capacities between the actors.
     pub pipeline: PipelineConfig,
+    /// When a subscribed topic counts as stale.
+    pub staleness: StalenessConfig,
+    /// Restart policy for dead actors.
+    pub supervision: SupervisionConfig,
     /// Detection thresholds.
     pub detector: DetectorConfig,
     /// REST enrichment.
@@ -41,6 +47,8 @@ impl Default for Config {
             feeds: vec![FeedConfig::default()],
             connection: ConnectionConfig::default(),
             pipeline: PipelineConfig::default(),
+            staleness: StalenessConfig::default(),
+            supervision: SupervisionConfig::default(),
             detector: DetectorConfig::default(),
             rest: RestConfig {
                 base_url: DEFAULT_REST_URL.to_owned(),

@@ -14,6 +14,7 @@ pub mod pretty;
 pub mod progress;
 pub mod service;
 pub mod sim;
+pub mod sinks;
 pub mod tls;
 
 pub use tapewatch_actors as actors;

@@ -38,7 +38,7 @@ pub async fn run(
         tokio::select! {
             () = &mut shutdown => break Outcome::Stopped,
             failure = pipeline.failed() => {
-                break Outcome::Failed(format!("feed `{}`: {}", failure.feed, failure.reason))
+                break Outcome::Failed(format!("{}: {}", failure.component, failure.reason))
             }
             _ = ticker.tick(), if show_progress => {
                 let sessions = pipeline.sessions().await;

@@ -46,6 +46,7 @@ pub struct TrackedSymbols {
 // ------------------------------------------------------------------ config
 
 /// Everything the detector needs from the pipeline that creates it.
+#[derive(Clone)]
 pub struct DetectorDeps {
     /// The `[detector]` settings; out-of-range values fall back to defaults.
     pub rules: DetectorConfig,
@@ -233,6 +234,14 @@ impl Actor for AnomalyDetector {
 /// Baselines survive a restart: the supervisor restarts the same actor value,
 /// so nothing has to be learned again.
 impl Supervised for AnomalyDetector {}
+
+impl Handler<crate::messages::Crash> for AnomalyDetector {
+    type Result = ();
+    fn handle(&mut self, _: crate::messages::Crash, _: &mut Context<Self>) {
+        panic!("AnomalyDetector: crash requested");
+    }
+}
+
 
 // ---------------------------------------------------------------- handlers
 

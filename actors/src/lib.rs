@@ -10,6 +10,7 @@
 
 pub mod anomaly_detector;
 pub mod events;
+pub mod guardian;
 pub mod log_limit;
 pub mod message_handler;
 pub mod messages;
@@ -21,6 +22,7 @@ pub mod rules;
 pub mod secret;
 pub mod sink;
 pub mod stage;
+pub mod staleness;
 pub mod symbol_state;
 pub mod ws_client;
 pub mod ws_session;

@@ -12,12 +12,15 @@ use actix::prelude::*;
 
 use crate::events::{Event, EventKind};
 use crate::log_limit::{LogLimiter, LogVerdict};
-use crate::messages::{EventBatch, Events, RawFrame};
+use crate::messages::{Crash, EventBatch, Events, Output, RawFrame, StatusRecord};
 use crate::metrics::Metrics;
 use crate::provider::{DecodeIssue, Provider};
 use crate::stage::{Fanout, StageGauge};
+use crate::staleness::{StaleChange, StalenessConfig, StalenessMonitor};
+use crate::ws_session::SessionShared;
 
-/// Everything a handler is built from.
+/// Everything a handler is built from; cloned for each incarnation.
+#[derive(Clone)]
 pub struct HandlerDeps {
     /// Feed name stamped on every batch.
     pub feed: Arc<str>,
@@ -29,6 +32,12 @@ pub struct HandlerDeps {
     pub gauge: StageGauge,
     /// Where batches go: AnomalyDetector first, then any subscribed actors.
     pub events: Fanout<Events>,
+    /// Where stale/recovered status records go (sinks).
+    pub outputs: Fanout<Output>,
+    /// The feed's subscriptions, watched for staleness.
+    pub shared: Arc<SessionShared>,
+    /// When a subscribed topic counts as stale.
+    pub staleness: StalenessConfig,
 }
 
 /// The decoding actor.
@@ -37,16 +46,57 @@ pub struct MessageHandler {
     issues: Vec<DecodeIssue>,
     log: LogLimiter,
     last_batch_len: usize,
+    staleness: StalenessMonitor,
 }
 
 impl MessageHandler {
     /// A handler with no frames seen yet.
     pub fn new(deps: HandlerDeps) -> Self {
+        let mut staleness = StalenessMonitor::new(deps.staleness.clone());
+        staleness.set_topics(&deps.shared.topics());
         MessageHandler {
             deps,
             issues: Vec::new(),
             log: LogLimiter::default(),
             last_batch_len: 16,
+            staleness,
+        }
+    }
+
+    fn check_staleness(&mut self) {
+        self.staleness.set_topics(&self.deps.shared.topics());
+        let changes = self.staleness.check(Instant::now());
+        self.report_staleness(changes);
+    }
+
+    fn report_staleness(&mut self, changes: Vec<StaleChange>) {
+        if changes.is_empty() {
+            return;
+        }
+        let feed = &self.deps.feed;
+        self.deps
+            .metrics
+            .stale_topics
+            .with_label_values(&[feed])
+            .set(self.staleness.stale_count() as i64);
+        for c in changes {
+            let (state, message) = if c.stale {
+                self.deps.metrics.stale_events.inc();
+                tracing::warn!(%feed, topic = %c.topic, silent_for = ?c.silent_for, usual_gap = ?c.usual_gap, "subscription stale: no data far beyond its usual gap");
+                ("stale", format!("{} silent for {:.1?} (usual gap {:.1?})", c.topic, c.silent_for, c.usual_gap))
+            } else {
+                tracing::info!(%feed, topic = %c.topic, silent_for = ?c.silent_for, "subscription recovered");
+                ("recovered", format!("{} delivering again after {:.1?}", c.topic, c.silent_for))
+            };
+            let record = StatusRecord {
+                feed: feed.clone(),
+                state: state.to_owned(),
+                message,
+                at_ms: crate::messages::unix_ms(),
+                gap_from_ms: None,
+                gap_to_ms: None,
+            };
+            self.deps.outputs.offer(Output::Status(Arc::new(record)));
         }
     }
 
@@ -80,6 +130,17 @@ impl MessageHandler {
 
 impl Actor for MessageHandler {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(self.staleness.check_interval(), |act, _| act.check_staleness());
+    }
+}
+
+impl Handler<Crash> for MessageHandler {
+    type Result = ();
+    fn handle(&mut self, _: Crash, _: &mut Context<Self>) {
+        panic!("MessageHandler {}: crash requested", self.deps.feed);
+    }
 }
 
 impl actix::Supervised for MessageHandler {}
@@ -101,6 +162,8 @@ impl Handler<RawFrame> for MessageHandler {
         }
         self.count(&events);
         self.last_batch_len = events.len();
+        let recovered = self.staleness.observe(&events, frame.received_at);
+        self.report_staleness(recovered);
         let batch = EventBatch {
             feed: self.deps.feed.clone(),
             received_at: frame.received_at,
@@ -150,6 +213,9 @@ mod tests {
             metrics: metrics.clone(),
             gauge: StageGauge::new(&metrics, "handler"),
             events: Fanout::new(vec![sink]),
+            outputs: Fanout::default(),
+            shared: SessionShared::new(["T.*".to_owned()]),
+            staleness: StalenessConfig::default(),
         })
         .start();
         let trade = r#"{"ev":"T","sym":"AAPL","p":1.5,"s":100,"t":1651684192462}"#;

@@ -210,6 +210,24 @@ pub enum Output {
     Status(Arc<StatusRecord>),
 }
 
+/// A failure the pipeline cannot recover from by itself (a rejected key, an
+/// actor that keeps dying). Whoever runs the pipeline stops it.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct Fatal {
+    /// What failed: a feed name or an actor name.
+    pub component: Arc<str>,
+    /// Why, in words a person can act on.
+    pub reason: String,
+}
+
+/// Makes the receiving actor panic. Every pipeline actor handles it, so
+/// supervision can be drilled: tests and chaos runs use it to prove that a dead
+/// actor is noticed, restarted and counted.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct Crash;
+
 /// Wall-clock now in Unix milliseconds.
 pub fn unix_ms() -> i64 {
     std::time::SystemTime::now()

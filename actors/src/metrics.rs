@@ -32,6 +32,13 @@ pub struct Metrics {
     dropped: IntCounterVec,
     depth: IntGaugeVec,
     high_water: IntGaugeVec,
+    notices: IntCounterVec,
+    /// `tapewatch_restarts_total{actor}`: actors restarted by the supervisor.
+    pub restarts: IntCounterVec,
+    /// `tapewatch_stale_topics{feed}`: subscribed topics silent far beyond their usual gap.
+    pub stale_topics: IntGaugeVec,
+    /// `tapewatch_stale_events_total`: times a topic went stale.
+    pub stale_events: IntCounter,
     /// `tapewatch_reconnects_total`.
     pub reconnects: IntCounter,
     /// `tapewatch_connected`: 1 per feed while authenticated and subscribed.
@@ -192,6 +199,10 @@ impl Metrics {
             dropped,
             depth,
             high_water,
+            notices: counter_vec(&reg, "tapewatch_provider_notices_total", "Provider control messages that need attention, by kind (error, max_connections, unexpected_ack).", "kind"),
+            restarts: counter_vec(&reg, "tapewatch_restarts_total", "Actors restarted by the supervisor, by actor.", "actor"),
+            stale_topics: gauge_vec(&reg, "tapewatch_stale_topics", "Subscribed topics currently silent far beyond their usual gap, by feed.", "feed"),
+            stale_events: counter(&reg, "tapewatch_stale_events_total", "Times a subscribed topic went stale."),
             reconnects: counter(
                 &reg,
                 "tapewatch_reconnects_total",
@@ -251,6 +262,11 @@ impl Metrics {
     /// Sum of decode problems over every kind.
     pub fn decode_errors_total(&self) -> u64 {
         self.decode_errors.values().map(IntCounter::get).sum()
+    }
+
+    /// Counter of provider notices of one kind.
+    pub fn notice(&self, kind: &str) -> IntCounter {
+        self.notices.with_label_values(&[kind])
     }
 
     /// Counter of alerts of one kind.

@@ -86,7 +86,7 @@ impl Default for RestConfig {
 }
 
 /// Everything a [`RestFetcher`] needs.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct RestFetcherDeps {
     /// The `[rest]` settings.
     pub config: RestConfig,
@@ -267,6 +267,13 @@ impl Supervised for RestFetcher {
         let running = self.pending.keys().filter(|t| !queued.contains(t)).cloned();
         self.queue = running.collect::<VecDeque<_>>();
         self.queue.extend(queued);
+    }
+}
+
+impl Handler<crate::messages::Crash> for RestFetcher {
+    type Result = ();
+    fn handle(&mut self, _: crate::messages::Crash, _: &mut Context<Self>) {
+        panic!("RestFetcher: crash requested");
     }
 }
 

@@ -65,6 +65,9 @@ impl Actor for LineSink {
     }
 }
 
+/// Restarted in place when it stops; the writer is kept.
+impl actix::Supervised for LineSink {}
+
 impl Handler<Output> for LineSink {
     type Result = ();
 
@@ -92,6 +95,13 @@ impl Handler<Output> for LineSink {
                 self.failing = true;
             }
         }
+    }
+}
+
+impl Handler<crate::messages::Crash> for LineSink {
+    type Result = ();
+    fn handle(&mut self, _: crate::messages::Crash, _: &mut Context<Self>) {
+        panic!("LineSink: crash requested");
     }
 }
 

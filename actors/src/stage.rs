@@ -7,7 +7,10 @@
 //! also keeps the queue-depth gauge (actix has no queue-length API): the
 //! receiving handler calls [`StageGauge::taken`] for each message it takes.
 
+use std::sync::Arc;
+
 use actix::prelude::*;
+use arc_swap::ArcSwap;
 use prometheus::{IntCounter, IntGauge};
 
 use crate::metrics::Metrics;
@@ -57,13 +60,52 @@ pub enum Shed {
     Closed,
 }
 
+/// Where a stage's messages currently go. The supervisor replaces the
+/// recipient when it restarts the receiving actor, and every sender sharing
+/// the slot follows without being rebuilt.
+pub struct Slot<M>(Arc<ArcSwap<Recipient<M>>>)
+where
+    M: Message + Send,
+    M::Result: Send;
+
+impl<M> Slot<M>
+where
+    M: Message + Send,
+    M::Result: Send,
+{
+    /// A slot pointing at `recipient`.
+    pub fn new(recipient: Recipient<M>) -> Self {
+        Slot(Arc::new(ArcSwap::from_pointee(recipient)))
+    }
+
+    /// Points the slot (and every sender using it) at a new recipient.
+    pub fn set(&self, recipient: Recipient<M>) {
+        self.0.store(Arc::new(recipient));
+    }
+
+    /// The current recipient.
+    pub fn get(&self) -> Arc<Recipient<M>> {
+        self.0.load_full()
+    }
+}
+
+impl<M> Clone for Slot<M>
+where
+    M: Message + Send,
+    M::Result: Send,
+{
+    fn clone(&self) -> Self {
+        Slot(self.0.clone())
+    }
+}
+
 /// The sending end of a bounded stage.
 pub struct StageSender<M>
 where
     M: Message + Send,
     M::Result: Send,
 {
-    recipient: Recipient<M>,
+    slot: Slot<M>,
     gauge: StageGauge,
 }
 
@@ -74,7 +116,7 @@ where
 {
     fn clone(&self) -> Self {
         StageSender {
-            recipient: self.recipient.clone(),
+            slot: self.slot.clone(),
             gauge: self.gauge.clone(),
         }
     }
@@ -97,7 +139,15 @@ where
 {
     /// A sender into `recipient`, accounted under `gauge`.
     pub fn new(recipient: Recipient<M>, gauge: StageGauge) -> Self {
-        StageSender { recipient, gauge }
+        StageSender {
+            slot: Slot::new(recipient),
+            gauge,
+        }
+    }
+
+    /// A sender into whatever `slot` points at, accounted under `gauge`.
+    pub fn with_slot(slot: Slot<M>, gauge: StageGauge) -> Self {
+        StageSender { slot, gauge }
     }
 
     /// Offers a message without waiting. A full queue sheds it (counted); the
@@ -105,7 +155,7 @@ where
     pub fn offer(&self, msg: M) -> Result<(), Shed> {
         // Count first, so the receiver can never decrement below zero.
         self.gauge.depth.inc();
-        match self.recipient.try_send(msg) {
+        match self.slot.0.load().try_send(msg) {
             Ok(()) => {
                 self.gauge.note_high_water();
                 Ok(())
@@ -125,7 +175,7 @@ where
 
     /// True while the receiving actor is alive.
     pub fn connected(&self) -> bool {
-        self.recipient.connected()
+        self.slot.0.load().connected()
     }
 }
 

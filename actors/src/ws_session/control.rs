@@ -21,7 +21,12 @@ impl WsSession {
             }
             (ControlEvent::AuthSuccess, SessionState::Authenticating) => self.subscribe_all(ctx),
             (ControlEvent::Subscribed(topic), _) => {
-                self.pending_acks.remove(topic);
+                let expected = self.pending_acks.remove(topic)
+                    || self.deps.shared.subscriptions().contains(topic);
+                if !expected {
+                    self.deps.metrics.notice("unexpected_ack").inc();
+                    tracing::warn!(feed = %self.deps.feed, %topic, "acknowledgement for a topic never asked for");
+                }
                 if self.state == SessionState::Subscribing && self.pending_acks.is_empty() {
                     self.begin_streaming();
                 }
@@ -41,10 +46,12 @@ impl WsSession {
                     self.deps.connection.max_connections_cooldown_ms / 1000
                 );
                 self.throttled = true;
+                self.deps.metrics.notice("max_connections").inc();
                 self.emit_status("max_connections", format!("{event:?}"), None, None);
             }
             Severity::Info => {
                 if let ControlEvent::Error(message) = &event {
+                    self.deps.metrics.notice("error").inc();
                     tracing::warn!(feed = %self.deps.feed, %message, "provider reported an error");
                     self.emit_status("provider_error", message.clone(), None, None);
                 }
@@ -53,12 +60,12 @@ impl WsSession {
     }
 
     fn subscribe_all(&mut self, ctx: &mut Context<Self>) {
-        if self.subscriptions.is_empty() {
+        let topics = self.deps.shared.topics();
+        if topics.is_empty() {
             self.begin_streaming();
             return;
         }
-        let topics: Vec<String> = self.subscriptions.iter().cloned().collect();
-        self.pending_acks = self.subscriptions.clone();
+        self.pending_acks = topics.iter().cloned().collect();
         let message = self.deps.provider.subscribe_message(&topics);
         self.send_text(message);
         self.set_state(SessionState::Subscribing);
@@ -77,22 +84,21 @@ impl WsSession {
     }
 
     fn begin_streaming(&mut self) {
-        let reconnect = self.ever_streamed;
-        self.ever_streamed = true;
+        let reconnect = self.deps.shared.mark_streamed();
         self.set_state(SessionState::Streaming);
         self.deps
             .metrics
             .connected
             .with_label_values(&[&self.deps.feed])
             .set(1);
-        let topics: Vec<&str> = self.subscriptions.iter().map(String::as_str).collect();
+        let topics = self.deps.shared.topics();
         tracing::info!(feed = %self.deps.feed, topics = ?topics, "streaming");
         if reconnect {
             let now = crate::messages::unix_ms();
             self.emit_status(
                 "reconnected",
                 "data between gap_from_ms and gap_to_ms may be missing".to_owned(),
-                self.last_data_ms,
+                self.deps.shared.last_data_ms(),
                 Some(now),
             );
         } else {
@@ -112,11 +118,12 @@ impl WsSession {
         };
         tracing::error!(feed = %self.deps.feed, %reason, "stopping: retrying cannot fix this");
         self.emit_status("auth_failed", reason.clone(), None, None);
-        if let Some(to) = &self.deps.on_failure {
-            let _ = to.try_send(super::SessionFailed {
-                feed: self.deps.feed.clone(),
+        if let Some(to) = &self.deps.on_fatal {
+            let fatal = crate::messages::Fatal {
+                component: self.deps.feed.clone(),
                 reason,
-            });
+            };
+            let _ = to.try_send(fatal);
         }
         self.drop_socket(ctx);
         self.set_state(SessionState::Stopped);
@@ -162,16 +169,24 @@ impl WsSession {
         }
     }
 
+    /// Pings a quiet socket, and gives it up when the ping goes unanswered:
+    /// any frame at all (data, status or pong) proves the socket alive.
     pub(super) fn heartbeat(&mut self, ctx: &mut Context<Self>) {
         if self.sink.is_none() {
             return;
         }
-        let idle = self.last_frame.elapsed();
-        let limit = Duration::from_millis(self.deps.connection.idle_timeout_ms);
-        if idle >= limit {
-            self.on_lost(format!("no frame or pong for {idle:?}"), ctx);
-        } else if let Some(sink) = self.sink.as_mut() {
-            let _ = sink.write(WsMessage::Ping(bytes::Bytes::from_static(b"tapewatch")));
+        let cfg = &self.deps.connection;
+        if let Some(sent) = self.ping_sent_at {
+            let waited = sent.elapsed();
+            if waited >= Duration::from_millis(cfg.pong_timeout_ms) {
+                let idle = self.last_frame.elapsed();
+                self.on_lost(format!("no pong {waited:?} after a ping; socket idle for {idle:?}"), ctx);
+            }
+        } else if self.last_frame.elapsed() >= Duration::from_millis(cfg.ping_after_ms) {
+            if let Some(sink) = self.sink.as_mut() {
+                let _ = sink.write(WsMessage::Ping(bytes::Bytes::from_static(b"tapewatch")));
+                self.ping_sent_at = Some(Instant::now());
+            }
         }
     }
 
@@ -180,7 +195,7 @@ impl WsSession {
             feed: self.deps.feed.clone(),
             state: self.state,
             state_for_ms: Instant::now().duration_since(self.state_since).as_millis() as u64,
-            subscriptions: self.subscriptions.iter().cloned().collect(),
+            subscriptions: self.deps.shared.topics(),
             connection_attempts: self.connection_id,
         }
     }

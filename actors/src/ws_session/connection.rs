@@ -1,0 +1,206 @@
+//! Opening, reading and losing the socket.
+
+use std::time::Instant;
+
+use actix::io::SinkWrite;
+use actix::prelude::*;
+use actix_codec::Framed;
+use awc::error::WsProtocolError;
+use awc::ws::{Codec, Frame, Message as WsMessage};
+use awc::BoxedSocket;
+use bytes::Bytes;
+use futures_util::stream::StreamExt;
+
+use super::{ms, SessionState, WsSession};
+use crate::log_limit::LogVerdict;
+use crate::messages::RawFrame;
+use crate::provider::IssueKind;
+use crate::ws_client;
+
+impl WsSession {
+    pub(super) fn connect(&mut self, ctx: &mut Context<Self>) {
+        self.set_state(SessionState::Connecting);
+        self.connection_id += 1;
+        let id = self.connection_id;
+        let cfg = &self.deps.connection;
+        let client = ws_client::ws_client(self.deps.tls.clone(), ms(cfg.handshake_timeout_ms));
+        let request = client
+            .ws(self.deps.url.as_str())
+            .max_frame_size(cfg.max_frame_bytes);
+        tracing::info!(feed = %self.deps.feed, url = %self.deps.url, attempt = id, "connecting");
+        let connecting = async move { request.connect().await };
+        ctx.spawn(connecting.into_actor(self).map(move |result, act, ctx| {
+            if act.connection_id != id || act.state == SessionState::Stopped {
+                return;
+            }
+            match result {
+                Ok((_response, framed)) => act.on_open(framed, ctx),
+                Err(e) => act.on_lost(format!("connect failed: {e}"), ctx),
+            }
+        }));
+    }
+
+    fn on_open(&mut self, framed: Framed<BoxedSocket, Codec>, ctx: &mut Context<Self>) {
+        let (sink, stream) = framed.split();
+        self.stream = Some(Self::add_stream(stream, ctx));
+        self.sink = Some(SinkWrite::new(sink, ctx));
+        self.connected_at = Some(Instant::now());
+        self.last_frame = Instant::now();
+        self.ping_sent_at = None;
+        self.fragment = None;
+        self.set_state(SessionState::AwaitingGreeting);
+        let id = self.connection_id;
+        let timeout = ms(self.deps.connection.handshake_timeout_ms);
+        ctx.run_later(timeout, move |act, ctx| {
+            let waiting = matches!(
+                act.state,
+                SessionState::AwaitingGreeting | SessionState::Authenticating
+            );
+            if act.connection_id == id && waiting {
+                let step = act.state.label();
+                act.on_lost(format!("handshake stuck in {step} for {timeout:?}"), ctx);
+            }
+        });
+    }
+
+    /// The socket is gone (or must go): drop it and schedule a reconnect.
+    pub(super) fn on_lost(&mut self, reason: String, ctx: &mut Context<Self>) {
+        if matches!(self.state, SessionState::Stopped | SessionState::Backoff) {
+            return;
+        }
+        let was_streaming = self.state == SessionState::Streaming;
+        self.drop_socket(ctx);
+        let healthy_after = ms(self.deps.connection.healthy_after_ms);
+        if self.connected_at.is_some_and(|t| t.elapsed() >= healthy_after) {
+            self.backoff.reset();
+        }
+        let delay = if std::mem::take(&mut self.throttled) {
+            ms(self.deps.connection.max_connections_cooldown_ms)
+        } else {
+            self.backoff.next_delay()
+        };
+        tracing::warn!(feed = %self.deps.feed, %reason, retry_in = ?delay, "upstream connection lost");
+        if was_streaming {
+            let message = format!("{reason}; reconnecting in {delay:?}");
+            self.emit_status("disconnected", message, self.deps.shared.last_data_ms(), None);
+        }
+        self.set_state(SessionState::Backoff);
+        ctx.run_later(delay, |act, ctx| {
+            if act.state == SessionState::Backoff {
+                act.deps.metrics.reconnects.inc();
+                act.connect(ctx);
+            }
+        });
+    }
+
+    pub(super) fn drop_socket(&mut self, ctx: &mut Context<Self>) {
+        if let Some(handle) = self.stream.take() {
+            ctx.cancel_future(handle);
+        }
+        if let Some(mut sink) = self.sink.take() {
+            sink.close();
+        }
+        self.deps
+            .metrics
+            .connected
+            .with_label_values(&[&self.deps.feed])
+            .set(0);
+        self.pending_acks.clear();
+        self.fragment = None;
+        self.ping_sent_at = None;
+    }
+
+    pub(super) fn send_text(&mut self, text: String) {
+        if let Some(sink) = self.sink.as_mut() {
+            // SinkWrite buffers without bound, which is acceptable for the few
+            // control messages (auth, subscribe, ping, pong) ever written here.
+            if sink.write(WsMessage::Text(text.into())).is_err() {
+                tracing::debug!(feed = %self.deps.feed, "write on a closing socket");
+            }
+        }
+    }
+
+    pub(super) fn on_text(&mut self, bytes: Bytes, ctx: &mut Context<Self>) {
+        let control = self.deps.provider.control(&bytes);
+        for event in control.events {
+            self.on_control(event, ctx);
+        }
+        if control.has_data {
+            self.forward(bytes);
+        }
+    }
+
+    fn forward(&mut self, bytes: Bytes) {
+        let metrics = &self.deps.metrics;
+        metrics.frames.inc();
+        metrics.frame_bytes.inc_by(bytes.len() as u64);
+        self.deps
+            .shared
+            .set_last_data_ms(crate::messages::unix_ms());
+        let frame = RawFrame {
+            bytes,
+            received_at: Instant::now(),
+        };
+        // A shed frame is already counted in tapewatch_dropped_total{stage}.
+        let _ = self.deps.frames.offer(frame);
+    }
+
+    pub(super) fn count_bad_frame(&mut self, kind: IssueKind, detail: &str) {
+        self.deps.metrics.decode_errors(kind).inc();
+        if let LogVerdict::Log { suppressed } = self.frame_log.check(Instant::now()) {
+            tracing::warn!(feed = %self.deps.feed, kind = kind.label(), suppressed, "{detail}");
+        }
+    }
+}
+
+impl StreamHandler<Result<Frame, WsProtocolError>> for WsSession {
+    fn handle(&mut self, item: Result<Frame, WsProtocolError>, ctx: &mut Context<Self>) {
+        self.last_frame = Instant::now();
+        self.ping_sent_at = None;
+        match item {
+            Ok(Frame::Text(bytes)) => self.on_text(bytes, ctx),
+            Ok(Frame::Binary(bytes)) => {
+                let detail = format!("binary frame of {} bytes skipped", bytes.len());
+                self.count_bad_frame(IssueKind::NotText, &detail);
+            }
+            Ok(Frame::Continuation(item)) => self.on_continuation(item, ctx),
+            Ok(Frame::Ping(payload)) => {
+                if let Some(sink) = self.sink.as_mut() {
+                    let _ = sink.write(WsMessage::Pong(payload));
+                }
+            }
+            Ok(Frame::Pong(_)) => {}
+            Ok(Frame::Close(reason)) => {
+                let why = reason.map_or_else(
+                    || "no code".to_owned(),
+                    |r| {
+                        let code: u16 = r.code.into();
+                        format!("code {code} {}", r.description.unwrap_or_default())
+                    },
+                );
+                self.on_lost(format!("server closed the connection ({why})"), ctx);
+            }
+            Err(WsProtocolError::Overflow) => {
+                let limit = self.deps.connection.max_frame_bytes;
+                self.count_bad_frame(IssueKind::TooLarge, &format!("frame over {limit} bytes skipped"));
+            }
+            Err(e) => self.on_lost(format!("protocol error: {e}"), ctx),
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        let reason = "connection dropped without a close frame".to_owned();
+        self.on_lost(reason, ctx);
+    }
+}
+
+impl actix::io::WriteHandler<WsProtocolError> for WsSession {
+    fn error(&mut self, err: WsProtocolError, ctx: &mut Context<Self>) -> Running {
+        self.on_lost(format!("write failed: {err}"), ctx);
+        Running::Continue
+    }
+
+    fn finished(&mut self, _: &mut Context<Self>) {
+        // The default stops the actor; a closed sink only means this connection ended.
+    }
+}
