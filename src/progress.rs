@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use tapewatch_actors::events::EventKind;
 use tapewatch_actors::messages::EnrichStatus;
-use tapewatch_actors::metrics::Metrics;
+use tapewatch_actors::metrics::{Metrics, STAGES};
 use tapewatch_actors::ws_session::SessionSnapshot;
 
 /// Remembers the previous reading to show rates.
@@ -52,5 +52,37 @@ impl Progress {
             metrics.decode_errors_total(),
             metrics.reconnects.get(),
         )
+    }
+}
+
+/// Depth, high-water mark and drops of every stage's queue, for the log.
+pub fn queue_report(metrics: &Metrics) -> String {
+    STAGES
+        .iter()
+        .map(|stage| {
+            format!(
+                "{stage} {} (max {}, dropped {})",
+                metrics.depth(stage).get().max(0),
+                metrics.high_water(stage).get(),
+                metrics.dropped(stage).get()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_report_names_every_stage() {
+        let m = Metrics::new();
+        m.dropped("detector").inc_by(3);
+        m.high_water("handler").set(12);
+        let r = queue_report(&m);
+        assert!(r.contains("handler 0 (max 12, dropped 0)"), "{r}");
+        assert!(r.contains("detector 0 (max 0, dropped 3)"), "{r}");
+        assert!(r.contains("subscriber"), "{r}");
     }
 }

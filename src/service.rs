@@ -43,6 +43,7 @@ pub async fn run(
             _ = ticker.tick(), if show_progress => {
                 let sessions = pipeline.sessions().await;
                 eprintln!("{}", progress.line(&pipeline.metrics, &sessions));
+                tracing::info!(target: "tapewatch::queues", "{}", crate::progress::queue_report(&pipeline.metrics));
             }
         }
     };
