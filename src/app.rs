@@ -28,7 +28,8 @@ use tapewatch_actors::secret::Credentials;
 use tapewatch_actors::sink::{Flush, LineSink};
 use tapewatch_actors::stage::{Fanout, Slot, StageGauge, StageSender};
 use tapewatch_actors::ws_session::{
-    GetSessionState, SessionDeps, SessionShared, SessionSnapshot, Shutdown, WsSession,
+    ChangeSubscriptions, GetSessionState, Pause, Resume, SessionDeps, SessionShared,
+    SessionSnapshot, Shutdown, SubscriptionError, SubscriptionReply, WsSession,
 };
 use tokio::sync::mpsc;
 
@@ -50,7 +51,7 @@ type AddrSlot<A> = Arc<ArcSwap<Addr<A>>>;
 pub struct Pipeline {
     /// The pipeline's metrics (readable, and rendered by `/metrics`).
     pub metrics: Metrics,
-    sessions: Vec<AddrSlot<WsSession>>,
+    sessions: Vec<(Arc<str>, AddrSlot<WsSession>)>,
     sinks: Vec<AddrSlot<LineSink>>,
     guardian: Addr<Guardian>,
     fatal: mpsc::Receiver<Fatal>,
@@ -135,13 +136,19 @@ impl PipelineBuilder {
     /// Creates every actor and connects the feeds.
     pub fn start(self) -> Result<Pipeline, StartError> {
         tapewatch_actors::ws_client::install_crypto_provider();
-        let PipelineBuilder { config, credentials, event_subscribers, output_subscribers } = self;
+        let PipelineBuilder {
+            config,
+            credentials,
+            event_subscribers,
+            output_subscribers,
+        } = self;
         let metrics = Metrics::new();
         let q = config.pipeline.clone();
         let provider = tapewatch_actors::provider::by_name(&config.provider)
             .ok_or_else(|| StartError::Config(format!("unknown provider `{}`", config.provider)))?;
         let roots = crate::tls::extra_roots(&config.tls).map_err(StartError::Config)?;
-        let tls = Arc::new(tapewatch_actors::ws_client::tls_config(&roots).map_err(StartError::Config)?);
+        let tls =
+            Arc::new(tapewatch_actors::ws_client::tls_config(&roots).map_err(StartError::Config)?);
         let (hot, io) = (Arbiter::new(), Arbiter::new());
         let mut children: Vec<Box<dyn Child>> = Vec::new();
         let (fatal_tx, fatal) = mpsc::channel(16);
@@ -154,16 +161,21 @@ impl PipelineBuilder {
             let (m, arb, spec) = (metrics.clone(), io.handle(), Arc::new(spec));
             let gauge = StageGauge::new(&metrics, "sink");
             let g = gauge.clone();
-            let (slot, addr) = child(&mut children, format!("sink:{}", spec.name), |a: &Addr<LineSink>| a.clone().recipient::<Output>(), move || {
-                let (m, g, spec) = (m.clone(), g.clone(), spec.clone());
-                supervised(&arb, q.sink_queue, move || {
-                    let writer = (spec.open)().unwrap_or_else(|e| {
+            let (slot, addr) = child(
+                &mut children,
+                format!("sink:{}", spec.name),
+                |a: &Addr<LineSink>| a.clone().recipient::<Output>(),
+                move || {
+                    let (m, g, spec) = (m.clone(), g.clone(), spec.clone());
+                    supervised(&arb, q.sink_queue, move || {
+                        let writer = (spec.open)().unwrap_or_else(|e| {
                         tracing::error!(sink = spec.name, error = %e, "cannot reopen the sink; writing nowhere");
                         Box::new(std::io::sink())
                     });
-                    LineSink::new(spec.name, writer, spec.format, m, g)
-                })
-            });
+                        LineSink::new(spec.name, writer, spec.format, m, g)
+                    })
+                },
+            );
             outputs.push(StageSender::with_slot(slot, gauge));
             sinks.push(addr);
         }
@@ -184,16 +196,21 @@ impl PipelineBuilder {
         RestFetcher::new(rest_deps.clone())
             .map_err(|e| StartError::Config(format!("cannot build the REST client: {e}")))?;
         let arb = io.handle();
-        let (rest, _) = child(&mut children, "rest_fetcher".into(), |a: &Addr<RestFetcher>| a.clone().recipient::<EnrichRequest>(), move || {
-            let deps = rest_deps.clone();
-            supervised(&arb, q.rest_queue, move || match RestFetcher::new(deps) {
-                Ok(fetcher) => fetcher,
-                // Building the client succeeded at start-up with the same
-                // settings; failing now leaves a dead actor that the guardian
-                // counts against its restart budget.
-                Err(e) => panic!("cannot rebuild the REST client: {e}"),
-            })
-        });
+        let (rest, _) = child(
+            &mut children,
+            "rest_fetcher".into(),
+            |a: &Addr<RestFetcher>| a.clone().recipient::<EnrichRequest>(),
+            move || {
+                let deps = rest_deps.clone();
+                supervised(&arb, q.rest_queue, move || match RestFetcher::new(deps) {
+                    Ok(fetcher) => fetcher,
+                    // Building the client succeeded at start-up with the same
+                    // settings; failing now leaves a dead actor that the guardian
+                    // counts against its restart budget.
+                    Err(e) => panic!("cannot rebuild the REST client: {e}"),
+                })
+            },
+        );
 
         // AnomalyDetector, fed by every feed's handler. Baselines are rebuilt
         // on restart; alert ids keep increasing.
@@ -202,15 +219,26 @@ impl PipelineBuilder {
             metrics: metrics.clone(),
             gauge: StageGauge::new(&metrics, "detector"),
             outputs: outputs.clone(),
-            enrich: Some(StageSender::with_slot(rest, StageGauge::new(&metrics, "rest"))),
+            enrich: Some(StageSender::with_slot(
+                rest,
+                StageGauge::new(&metrics, "rest"),
+            )),
             ids: Arc::new(AtomicU64::new(0)),
         };
         let arb = hot.handle();
-        let (detector, _) = child(&mut children, "anomaly_detector".into(), |a: &Addr<AnomalyDetector>| a.clone().recipient::<Events>(), move || {
-            let deps = detector_deps.clone();
-            supervised(&arb, q.detector_queue, move || AnomalyDetector::new(deps))
-        });
-        let mut events = Fanout::new(vec![StageSender::with_slot(detector, StageGauge::new(&metrics, "detector"))]);
+        let (detector, _) = child(
+            &mut children,
+            "anomaly_detector".into(),
+            |a: &Addr<AnomalyDetector>| a.clone().recipient::<Events>(),
+            move || {
+                let deps = detector_deps.clone();
+                supervised(&arb, q.detector_queue, move || AnomalyDetector::new(deps))
+            },
+        );
+        let mut events = Fanout::new(vec![StageSender::with_slot(
+            detector,
+            StageGauge::new(&metrics, "detector"),
+        )]);
         for r in event_subscribers {
             events.push(StageSender::new(r, subscriber_gauge.clone()));
         }
@@ -232,10 +260,15 @@ impl PipelineBuilder {
                 staleness: config.staleness.clone(),
             };
             let arb = hot.handle();
-            let (frames, _) = child(&mut children, format!("message_handler:{name}"), |a: &Addr<MessageHandler>| a.clone().recipient::<RawFrame>(), move || {
-                let deps = handler_deps.clone();
-                supervised(&arb, q.handler_queue, move || MessageHandler::new(deps))
-            });
+            let (frames, _) = child(
+                &mut children,
+                format!("message_handler:{name}"),
+                |a: &Addr<MessageHandler>| a.clone().recipient::<RawFrame>(),
+                move || {
+                    let deps = handler_deps.clone();
+                    supervised(&arb, q.handler_queue, move || MessageHandler::new(deps))
+                },
+            );
             let session_deps = SessionDeps {
                 feed: name.clone(),
                 url: feed.url.clone(),
@@ -250,16 +283,49 @@ impl PipelineBuilder {
                 metrics: metrics.clone(),
             };
             let arb = hot.handle();
-            let (_, addr) = child(&mut children, format!("ws_session:{name}"), |a: &Addr<WsSession>| a.clone().recipient::<GetSessionState>(), move || {
-                let deps = session_deps.clone();
-                // The session's own mailbox only carries control messages.
-                supervised(&arb, 64, move || WsSession::new(deps))
-            });
-            sessions.push(addr);
+            let (_, addr) = child(
+                &mut children,
+                format!("ws_session:{name}"),
+                |a: &Addr<WsSession>| a.clone().recipient::<GetSessionState>(),
+                move || {
+                    let deps = session_deps.clone();
+                    // The session's own mailbox only carries control messages.
+                    supervised(&arb, 64, move || WsSession::new(deps))
+                },
+            );
+            sessions.push((name, addr));
         }
-        let guardian = Guardian::new(config.supervision.clone(), children, metrics.clone(), Some(relay)).start();
-        Ok(Pipeline { metrics, sessions, sinks, guardian, fatal, hot, io })
+        let guardian = Guardian::new(
+            config.supervision.clone(),
+            children,
+            metrics.clone(),
+            Some(relay),
+        )
+        .start();
+        Ok(Pipeline {
+            metrics,
+            sessions,
+            sinks,
+            guardian,
+            fatal,
+            hot,
+            io,
+        })
     }
+}
+
+/// Why a control request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// No feed has that name.
+    #[error("no feed named `{0}`")]
+    UnknownFeed(String),
+    /// The session could not be reached (it is restarting).
+    #[error("the session is restarting; try again")]
+    Unavailable,
+    /// The subscription change failed.
+    #[error(transparent)]
+    Subscription(#[from] SubscriptionError),
 }
 
 /// Forwards fatal failures to whoever runs the pipeline.
@@ -288,7 +354,7 @@ impl Pipeline {
     /// Snapshots of every feed's session.
     pub async fn sessions(&self) -> Vec<SessionSnapshot> {
         let mut out = Vec::new();
-        for s in &self.sessions {
+        for (_, s) in &self.sessions {
             let addr = s.load_full();
             if let Ok(snapshot) = addr.send(GetSessionState).await {
                 out.push(snapshot);
@@ -297,18 +363,61 @@ impl Pipeline {
         out
     }
 
+    /// Adds and removes topics on one feed's live connection; answers once the
+    /// provider acknowledged (or with its error).
+    pub async fn change_subscriptions(
+        &self,
+        feed: &str,
+        change: ChangeSubscriptions,
+    ) -> Result<SubscriptionReply, ControlError> {
+        let (_, session) = self
+            .sessions
+            .iter()
+            .find(|(name, _)| &**name == feed)
+            .ok_or_else(|| ControlError::UnknownFeed(feed.to_owned()))?;
+        let reply = session
+            .load_full()
+            .send(change)
+            .await
+            .map_err(|_| ControlError::Unavailable)?;
+        Ok(reply?)
+    }
+
+    /// Names of the configured feeds.
+    pub fn feeds(&self) -> Vec<Arc<str>> {
+        self.sessions.iter().map(|(name, _)| name.clone()).collect()
+    }
+
+    /// Closes every upstream connection cleanly and keeps the subscriptions;
+    /// nothing reconnects until [`Pipeline::resume`].
+    pub async fn pause(&self) {
+        for (_, s) in &self.sessions {
+            let _ = s.load_full().send(Pause).await;
+        }
+    }
+
+    /// Reconnects and resubscribes every paused feed.
+    pub async fn resume(&self) {
+        for (_, s) in &self.sessions {
+            let _ = s.load_full().send(Resume).await;
+        }
+    }
+
     /// Makes the named actor panic, to drill supervision; false if no such actor.
     /// Names: `ws_session:FEED`, `message_handler:FEED`, `anomaly_detector`,
     /// `rest_fetcher`, `sink:stdout`, `sink:alerts_file`.
     pub async fn crash(&self, actor: &str) -> bool {
-        self.guardian.send(CrashChild(actor.to_owned())).await.unwrap_or(false)
+        self.guardian
+            .send(CrashChild(actor.to_owned()))
+            .await
+            .unwrap_or(false)
     }
 
     /// Stops reading, closes every socket with a close frame, lets in-flight
     /// REST calls finish within `grace`, flushes the sinks and stops the threads.
     pub async fn shutdown(self, grace: Duration) {
         let _ = self.guardian.send(StandDown).await;
-        for s in &self.sessions {
+        for (_, s) in &self.sessions {
             let _ = s.load_full().send(Shutdown).await;
         }
         let deadline = tokio::time::Instant::now() + grace;

@@ -28,6 +28,7 @@ use crate::secret::Credentials;
 use crate::stage::{Fanout, StageSender};
 
 mod backoff;
+mod commands;
 mod config;
 mod connection;
 mod control;
@@ -35,6 +36,7 @@ mod shared;
 mod state;
 
 pub use backoff::ReconnectBackoff;
+pub use commands::{ChangeSubscriptions, Pause, Resume, SubscriptionError, SubscriptionReply};
 pub use config::ConnectionConfig;
 pub use shared::SessionShared;
 pub use state::{SessionSnapshot, SessionState};
@@ -94,6 +96,8 @@ pub struct WsSession {
     backoff: ReconnectBackoff,
     throttled: bool,
     frame_log: LogLimiter,
+    changes: Vec<commands::PendingChange>,
+    change_seq: u64,
 }
 
 impl WsSession {
@@ -118,6 +122,8 @@ impl WsSession {
             backoff,
             throttled: false,
             frame_log: LogLimiter::default(),
+            changes: Vec::new(),
+            change_seq: 0,
         }
     }
 

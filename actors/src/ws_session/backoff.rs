@@ -71,7 +71,10 @@ mod tests {
         let envelopes = [100, 200, 400, 800, 1600, 3000, 3000, 3000];
         for ceiling in envelopes {
             let d = b.next_with(&mut rng);
-            assert!(d >= min && d <= Duration::from_millis(ceiling), "{d:?} > {ceiling} ms");
+            assert!(
+                d >= min && d <= Duration::from_millis(ceiling),
+                "{d:?} > {ceiling} ms"
+            );
         }
     }
 
@@ -80,8 +83,12 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(2);
         let delays: Vec<_> = (0..50)
             .map(|_| {
-                let mut b = ReconnectBackoff::new(Duration::from_millis(10), Duration::from_secs(10));
-                (0..8).map(|_| b.next_with(&mut rng)).last().unwrap_or_default()
+                let mut b =
+                    ReconnectBackoff::new(Duration::from_millis(10), Duration::from_secs(10));
+                (0..8)
+                    .map(|_| b.next_with(&mut rng))
+                    .last()
+                    .unwrap_or_default()
             })
             .collect();
         let lo = delays.iter().min().copied().unwrap_or_default();

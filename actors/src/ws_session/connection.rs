@@ -30,7 +30,9 @@ impl WsSession {
         tracing::info!(feed = %self.deps.feed, url = %self.deps.url, attempt = id, "connecting");
         let connecting = async move { request.connect().await };
         ctx.spawn(connecting.into_actor(self).map(move |result, act, ctx| {
-            if act.connection_id != id || act.state == SessionState::Stopped {
+            if act.connection_id != id
+                || matches!(act.state, SessionState::Stopped | SessionState::Paused)
+            {
                 return;
             }
             match result {
@@ -65,13 +67,19 @@ impl WsSession {
 
     /// The socket is gone (or must go): drop it and schedule a reconnect.
     pub(super) fn on_lost(&mut self, reason: String, ctx: &mut Context<Self>) {
-        if matches!(self.state, SessionState::Stopped | SessionState::Backoff) {
+        if matches!(
+            self.state,
+            SessionState::Stopped | SessionState::Backoff | SessionState::Paused
+        ) {
             return;
         }
         let was_streaming = self.state == SessionState::Streaming;
         self.drop_socket(ctx);
         let healthy_after = ms(self.deps.connection.healthy_after_ms);
-        if self.connected_at.is_some_and(|t| t.elapsed() >= healthy_after) {
+        if self
+            .connected_at
+            .is_some_and(|t| t.elapsed() >= healthy_after)
+        {
             self.backoff.reset();
         }
         let delay = if std::mem::take(&mut self.throttled) {
@@ -82,7 +90,12 @@ impl WsSession {
         tracing::warn!(feed = %self.deps.feed, %reason, retry_in = ?delay, "upstream connection lost");
         if was_streaming {
             let message = format!("{reason}; reconnecting in {delay:?}");
-            self.emit_status("disconnected", message, self.deps.shared.last_data_ms(), None);
+            self.emit_status(
+                "disconnected",
+                message,
+                self.deps.shared.last_data_ms(),
+                None,
+            );
         }
         self.set_state(SessionState::Backoff);
         ctx.run_later(delay, |act, ctx| {
@@ -108,6 +121,7 @@ impl WsSession {
         self.pending_acks.clear();
         self.fragment = None;
         self.ping_sent_at = None;
+        self.release_changes();
     }
 
     pub(super) fn send_text(&mut self, text: String) {
@@ -157,6 +171,10 @@ impl StreamHandler<Result<Frame, WsProtocolError>> for WsSession {
     fn handle(&mut self, item: Result<Frame, WsProtocolError>, ctx: &mut Context<Self>) {
         self.last_frame = Instant::now();
         self.ping_sent_at = None;
+        if matches!(self.state, SessionState::Paused | SessionState::Stopped) {
+            // Closing on request: what the server still sends is not read.
+            return;
+        }
         match item {
             Ok(Frame::Text(bytes)) => self.on_text(bytes, ctx),
             Ok(Frame::Binary(bytes)) => {
@@ -182,7 +200,10 @@ impl StreamHandler<Result<Frame, WsProtocolError>> for WsSession {
             }
             Err(WsProtocolError::Overflow) => {
                 let limit = self.deps.connection.max_frame_bytes;
-                self.count_bad_frame(IssueKind::TooLarge, &format!("frame over {limit} bytes skipped"));
+                self.count_bad_frame(
+                    IssueKind::TooLarge,
+                    &format!("frame over {limit} bytes skipped"),
+                );
             }
             Err(e) => self.on_lost(format!("protocol error: {e}"), ctx),
         }

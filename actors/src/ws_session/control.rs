@@ -13,6 +13,7 @@ use crate::provider::{ControlEvent, IssueKind, Severity};
 
 impl WsSession {
     pub(super) fn on_control(&mut self, event: ControlEvent, ctx: &mut Context<Self>) {
+        self.settle_changes(&event);
         match (&event, self.state) {
             (ControlEvent::Connected, SessionState::AwaitingGreeting) => {
                 let auth = self.deps.provider.auth_message(&self.deps.credentials);
@@ -180,7 +181,10 @@ impl WsSession {
             let waited = sent.elapsed();
             if waited >= Duration::from_millis(cfg.pong_timeout_ms) {
                 let idle = self.last_frame.elapsed();
-                self.on_lost(format!("no pong {waited:?} after a ping; socket idle for {idle:?}"), ctx);
+                self.on_lost(
+                    format!("no pong {waited:?} after a ping; socket idle for {idle:?}"),
+                    ctx,
+                );
             }
         } else if self.last_frame.elapsed() >= Duration::from_millis(cfg.ping_after_ms) {
             if let Some(sink) = self.sink.as_mut() {

@@ -20,6 +20,8 @@ pub enum SessionState {
     Streaming,
     /// Waiting before the next connection attempt.
     Backoff,
+    /// Closed on request; nothing reconnects until resumed.
+    Paused,
     /// Stopped for good (shutdown or a terminal error).
     Stopped,
 }
@@ -34,6 +36,7 @@ impl SessionState {
             SessionState::Subscribing => "subscribing",
             SessionState::Streaming => "streaming",
             SessionState::Backoff => "backoff",
+            SessionState::Paused => "paused",
             SessionState::Stopped => "stopped",
         }
     }
