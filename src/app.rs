@@ -13,27 +13,25 @@
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix::prelude::*;
 use arc_swap::ArcSwap;
 use dashmap::DashMap;
+use tapewatch_actors::alert_ring::{AlertRing, RingSink};
 use tapewatch_actors::anomaly_detector::{AnomalyDetector, DetectorDeps};
-use tapewatch_actors::guardian::{Child, ChildOf, CrashChild, Guardian, StandDown};
+use tapewatch_actors::guardian::{Child, ChildOf, Guardian};
 use tapewatch_actors::message_handler::{HandlerDeps, MessageHandler};
 use tapewatch_actors::messages::{EnrichRequest, Events, Fatal, Output, RawFrame};
 use tapewatch_actors::metrics::Metrics;
 use tapewatch_actors::rest_fetcher::{RestFetcher, RestFetcherDeps};
 use tapewatch_actors::secret::Credentials;
-use tapewatch_actors::sink::{Flush, LineSink};
+use tapewatch_actors::sink::LineSink;
 use tapewatch_actors::stage::{Fanout, Slot, StageGauge, StageSender};
-use tapewatch_actors::ws_session::{
-    ChangeSubscriptions, GetSessionState, Pause, Resume, SessionDeps, SessionShared,
-    SessionSnapshot, Shutdown, SubscriptionError, SubscriptionReply, WsSession,
-};
+use tapewatch_actors::ws_session::{GetSessionState, SessionDeps, SessionShared, WsSession};
 use tokio::sync::mpsc;
 
 use crate::config::Config;
+use crate::pipeline::{Pipeline, PipelineHandle};
 use crate::sinks;
 
 /// Collects extension actors before the pipeline starts.
@@ -45,19 +43,7 @@ pub struct PipelineBuilder {
 }
 
 /// The current address of a supervised actor, repointed on restart.
-type AddrSlot<A> = Arc<ArcSwap<Addr<A>>>;
-
-/// A running pipeline.
-pub struct Pipeline {
-    /// The pipeline's metrics (readable, and rendered by `/metrics`).
-    pub metrics: Metrics,
-    sessions: Vec<(Arc<str>, AddrSlot<WsSession>)>,
-    sinks: Vec<AddrSlot<LineSink>>,
-    guardian: Addr<Guardian>,
-    fatal: mpsc::Receiver<Fatal>,
-    hot: Arbiter,
-    io: Arbiter,
-}
+pub(crate) type AddrSlot<A> = Arc<ArcSwap<Addr<A>>>;
 
 /// Starts a pipeline from a configuration.
 pub fn builder(config: Config, credentials: Credentials) -> PipelineBuilder {
@@ -179,6 +165,21 @@ impl PipelineBuilder {
             outputs.push(StageSender::with_slot(slot, gauge));
             sinks.push(addr);
         }
+        let alerts = AlertRing::new(config.pipeline.alert_ring);
+        let (ring, m, arb) = (alerts.clone(), metrics.clone(), io.handle());
+        let (slot, _) = child(
+            &mut children,
+            "sink:alert_ring".into(),
+            |a: &Addr<RingSink>| a.clone().recipient::<Output>(),
+            move || {
+                let (ring, g) = (ring.clone(), StageGauge::new(&m, "sink"));
+                supervised(&arb, q.sink_queue, move || RingSink::new(ring, g))
+            },
+        );
+        outputs.push(StageSender::with_slot(
+            slot,
+            StageGauge::new(&metrics, "sink"),
+        ));
         let subscriber_gauge = StageGauge::new(&metrics, "subscriber");
         for r in output_subscribers {
             outputs.push(StageSender::new(r, subscriber_gauge.clone()));
@@ -196,7 +197,7 @@ impl PipelineBuilder {
         RestFetcher::new(rest_deps.clone())
             .map_err(|e| StartError::Config(format!("cannot build the REST client: {e}")))?;
         let arb = io.handle();
-        let (rest, _) = child(
+        let (rest, rest_fetcher) = child(
             &mut children,
             "rest_fetcher".into(),
             |a: &Addr<RestFetcher>| a.clone().recipient::<EnrichRequest>(),
@@ -302,30 +303,21 @@ impl PipelineBuilder {
             Some(relay),
         )
         .start();
-        Ok(Pipeline {
+        let handle = PipelineHandle {
             metrics,
-            sessions,
-            sinks,
+            sessions: Arc::new(sessions),
             guardian,
+            rest_fetcher,
+            alerts,
+        };
+        Ok(Pipeline {
+            handle,
+            sinks,
             fatal,
             hot,
             io,
         })
     }
-}
-
-/// Why a control request failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ControlError {
-    /// No feed has that name.
-    #[error("no feed named `{0}`")]
-    UnknownFeed(String),
-    /// The session could not be reached (it is restarting).
-    #[error("the session is restarting; try again")]
-    Unavailable,
-    /// The subscription change failed.
-    #[error(transparent)]
-    Subscription(#[from] SubscriptionError),
 }
 
 /// Forwards fatal failures to whoever runs the pipeline.
@@ -339,95 +331,5 @@ impl Handler<Fatal> for FatalRelay {
     type Result = ();
     fn handle(&mut self, msg: Fatal, _: &mut Context<Self>) {
         let _ = self.0.try_send(msg);
-    }
-}
-
-impl Pipeline {
-    /// Waits until the pipeline fails in a way it cannot recover from.
-    pub async fn failed(&mut self) -> Fatal {
-        match self.fatal.recv().await {
-            Some(f) => f,
-            None => std::future::pending().await,
-        }
-    }
-
-    /// Snapshots of every feed's session.
-    pub async fn sessions(&self) -> Vec<SessionSnapshot> {
-        let mut out = Vec::new();
-        for (_, s) in &self.sessions {
-            let addr = s.load_full();
-            if let Ok(snapshot) = addr.send(GetSessionState).await {
-                out.push(snapshot);
-            }
-        }
-        out
-    }
-
-    /// Adds and removes topics on one feed's live connection; answers once the
-    /// provider acknowledged (or with its error).
-    pub async fn change_subscriptions(
-        &self,
-        feed: &str,
-        change: ChangeSubscriptions,
-    ) -> Result<SubscriptionReply, ControlError> {
-        let (_, session) = self
-            .sessions
-            .iter()
-            .find(|(name, _)| &**name == feed)
-            .ok_or_else(|| ControlError::UnknownFeed(feed.to_owned()))?;
-        let reply = session
-            .load_full()
-            .send(change)
-            .await
-            .map_err(|_| ControlError::Unavailable)?;
-        Ok(reply?)
-    }
-
-    /// Names of the configured feeds.
-    pub fn feeds(&self) -> Vec<Arc<str>> {
-        self.sessions.iter().map(|(name, _)| name.clone()).collect()
-    }
-
-    /// Closes every upstream connection cleanly and keeps the subscriptions;
-    /// nothing reconnects until [`Pipeline::resume`].
-    pub async fn pause(&self) {
-        for (_, s) in &self.sessions {
-            let _ = s.load_full().send(Pause).await;
-        }
-    }
-
-    /// Reconnects and resubscribes every paused feed.
-    pub async fn resume(&self) {
-        for (_, s) in &self.sessions {
-            let _ = s.load_full().send(Resume).await;
-        }
-    }
-
-    /// Makes the named actor panic, to drill supervision; false if no such actor.
-    /// Names: `ws_session:FEED`, `message_handler:FEED`, `anomaly_detector`,
-    /// `rest_fetcher`, `sink:stdout`, `sink:alerts_file`.
-    pub async fn crash(&self, actor: &str) -> bool {
-        self.guardian
-            .send(CrashChild(actor.to_owned()))
-            .await
-            .unwrap_or(false)
-    }
-
-    /// Stops reading, closes every socket with a close frame, lets in-flight
-    /// REST calls finish within `grace`, flushes the sinks and stops the threads.
-    pub async fn shutdown(self, grace: Duration) {
-        let _ = self.guardian.send(StandDown).await;
-        for (_, s) in &self.sessions {
-            let _ = s.load_full().send(Shutdown).await;
-        }
-        let deadline = tokio::time::Instant::now() + grace;
-        while self.metrics.rest_in_flight.get() > 0 && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        for s in &self.sinks {
-            let _ = s.load_full().send(Flush).await;
-        }
-        self.hot.stop();
-        self.io.stop();
     }
 }

@@ -7,10 +7,10 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use tapewatch_actors::guardian::SupervisionConfig;
 use tapewatch_actors::provider::polygon::{DEFAULT_FEED_HOST, DEFAULT_REST_URL};
 use tapewatch_actors::rest_fetcher::RestConfig;
 use tapewatch_actors::rules::DetectorConfig;
-use tapewatch_actors::guardian::SupervisionConfig;
 use tapewatch_actors::staleness::StalenessConfig;
 use tapewatch_actors::ws_session::ConnectionConfig;
 
@@ -99,6 +99,8 @@ pub struct PipelineConfig {
     pub subscriber_queue: usize,
     /// Seconds between progress lines on stderr (0 = none).
     pub progress_interval_s: u64,
+    /// Recent alerts kept in memory for queries.
+    pub alert_ring: usize,
 }
 
 impl Default for PipelineConfig {
@@ -110,6 +112,7 @@ impl Default for PipelineConfig {
             sink_queue: 8192,
             subscriber_queue: 4096,
             progress_interval_s: 5,
+            alert_ring: 1000,
         }
     }
 }

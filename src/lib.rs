@@ -10,6 +10,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod pipeline;
 pub mod pretty;
 pub mod progress;
 pub mod service;

@@ -12,7 +12,7 @@ use actix::prelude::*;
 use tapewatch::actors::events::{Event, EventKind};
 use tapewatch::actors::messages::Events;
 use tapewatch::actors::ws_session::{ChangeSubscriptions, SessionState, SubscriptionError};
-use tapewatch::app::ControlError;
+use tapewatch::pipeline::ControlError;
 use tapewatch::sim::{self, SimConfig};
 
 use support::{config_for, eventually, key};
@@ -73,18 +73,26 @@ async fn subscriptions_change_on_the_live_socket_without_a_reconnect() {
     assert_eq!(reply.subscriptions, vec!["T.MSFT".to_owned()]);
     let messages = sim.stats.client_messages();
     assert!(
-        messages.iter().any(|m| m.contains("subscribe") && m.contains("T.MSFT")),
+        messages
+            .iter()
+            .any(|m| m.contains("subscribe") && m.contains("T.MSFT")),
         "{messages:?}"
     );
     assert!(
-        messages.iter().any(|m| m.contains("unsubscribe") && m.contains("T.AAPL")),
+        messages
+            .iter()
+            .any(|m| m.contains("unsubscribe") && m.contains("T.AAPL")),
         "{messages:?}"
     );
     assert!(eventually(Duration::from_secs(20), || count(&counts, "MSFT") > 50).await);
     // AAPL stops: only what was already in flight arrives after the ack.
     let aapl = count(&counts, "AAPL");
     let msft = count(&counts, "MSFT");
-    assert!(eventually(Duration::from_secs(20), || count(&counts, "MSFT") > msft + 200).await);
+    assert!(
+        eventually(Duration::from_secs(20), || count(&counts, "MSFT")
+            > msft + 200)
+        .await
+    );
     assert!(count(&counts, "AAPL") <= aapl + 20, "AAPL kept flowing");
     assert_eq!(sim.stats.connections_accepted.load(Ordering::Relaxed), 1);
     assert_eq!(pipeline.metrics.reconnects.get(), 0);
@@ -94,8 +102,17 @@ async fn subscriptions_change_on_the_live_socket_without_a_reconnect() {
         add: vec!["T.A,T.B".to_owned()],
         remove: vec![],
     };
-    let err = pipeline.change_subscriptions("stocks", bad).await.expect_err("invalid");
-    assert!(matches!(err, ControlError::Subscription(SubscriptionError::InvalidTopic(_))), "{err}");
+    let err = pipeline
+        .change_subscriptions("stocks", bad)
+        .await
+        .expect_err("invalid");
+    assert!(
+        matches!(
+            err,
+            ControlError::Subscription(SubscriptionError::InvalidTopic(_))
+        ),
+        "{err}"
+    );
     let err = pipeline
         .change_subscriptions("forex", ChangeSubscriptions::default())
         .await
@@ -128,7 +145,11 @@ async fn pause_closes_upstream_and_resume_resubscribes() {
     let during = trades.get();
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(trades.get(), during, "data while paused");
-    assert_eq!(sim.stats.connections_accepted.load(Ordering::Relaxed), 1, "no reconnect while paused");
+    assert_eq!(
+        sim.stats.connections_accepted.load(Ordering::Relaxed),
+        1,
+        "no reconnect while paused"
+    );
     assert_eq!(state(pipeline.sessions().await), SessionState::Paused);
 
     pipeline.resume().await;

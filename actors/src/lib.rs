@@ -8,6 +8,7 @@
 //! [`rest_fetcher::RestFetcher`], whose enrichment follows it. This crate knows
 //! nothing of HTTP servers; the service shell wires the actors together.
 
+pub mod alert_ring;
 pub mod anomaly_detector;
 pub mod events;
 pub mod guardian;
