@@ -1,11 +1,13 @@
-//! `tapewatch sim`: serves the simulator until Ctrl-C.
+//! `tapewatch sim`: serves the simulator until Ctrl-C, optionally with the
+//! fault modes of [`Faults`] switched on.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::Args;
 use tapewatch_actors::secret::ApiKey;
 
-use super::{ScriptConfig, SimConfig};
+use super::{Faults, ScriptConfig, SimConfig, DEFAULT_OVERSIZE_BYTES};
 
 /// Flags of `tapewatch sim`.
 #[derive(Debug, Args)]
@@ -28,6 +30,85 @@ pub struct SimArgs {
     /// Trades per feed before the script ends (endless without it).
     #[arg(long)]
     total: Option<u64>,
+    /// Hold every REST answer back this long, e.g. `30s` to make REST hang.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    rest_delay: Option<Duration>,
+    #[command(flatten)]
+    faults: FaultArgs,
+}
+
+/// Fault flags of `tapewatch sim`; see [`Faults`] for what each one does.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Faults")]
+struct FaultArgs {
+    /// WebSocket faults hit only the first N connections of each market
+    /// (`all` for every connection).
+    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_count)]
+    faulty_connections: u64,
+    /// After N data frames, drop the TCP connection without a Close frame.
+    #[arg(long, value_name = "N")]
+    drop_after_frames: Option<u64>,
+    /// After N data frames, send a Close frame (code: --close-code) and end.
+    #[arg(long, value_name = "N")]
+    close_after_frames: Option<u64>,
+    /// The code of the Close frame sent by --close-after-frames [default: 1011].
+    #[arg(long, value_name = "CODE", requires = "close_after_frames")]
+    close_code: Option<u16>,
+    /// After N data frames, send no more data but keep answering pings.
+    #[arg(long, value_name = "N")]
+    mute_after_frames: Option<u64>,
+    /// After N data frames, send nothing at all, pongs included (half-open).
+    #[arg(long, value_name = "N")]
+    deaf_after_frames: Option<u64>,
+    /// Allow one connection per key and market; extra ones get
+    /// `max_connections` and Close 1008.
+    #[arg(long)]
+    max_connections: bool,
+    /// Turn every connection away with `max_connections` after auth.
+    #[arg(long)]
+    reject_all_with_max_connections: bool,
+    /// After every N data frames, send one hostile frame, in rotation: malformed
+    /// JSON, binary, wrong fields, unasked statuses, an oversized frame.
+    #[arg(long, value_name = "N")]
+    garbage_every: Option<u64>,
+    /// Size of the oversized hostile frame, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_OVERSIZE_BYTES)]
+    oversize_bytes: usize,
+    /// Statuses of the first REST answers, in order, e.g. `429,500`.
+    #[arg(long, value_name = "STATUSES", value_delimiter = ',')]
+    rest_statuses: Vec<u16>,
+    /// The `Retry-After` seconds sent with an injected 429.
+    #[arg(long, value_name = "SECS", default_value_t = 1)]
+    rest_retry_after: u64,
+}
+
+/// A connection count, where `all` means no limit.
+fn parse_count(text: &str) -> Result<u64, String> {
+    if text.eq_ignore_ascii_case("all") {
+        return Ok(u64::MAX);
+    }
+    text.parse()
+        .map_err(|_| format!("expected a number or `all`, got `{text}`"))
+}
+
+impl From<FaultArgs> for Faults {
+    fn from(args: FaultArgs) -> Self {
+        Faults {
+            faulty_connections: args.faulty_connections,
+            drop_after_frames: args.drop_after_frames,
+            close_after_frames: args
+                .close_after_frames
+                .map(|n| (n, args.close_code.unwrap_or(1011))),
+            mute_after_frames: args.mute_after_frames,
+            deaf_after_frames: args.deaf_after_frames,
+            max_connections: args.max_connections,
+            reject_all_with_max_connections: args.reject_all_with_max_connections,
+            garbage_every: args.garbage_every,
+            oversize_bytes: args.oversize_bytes,
+            rest_statuses: args.rest_statuses,
+            rest_retry_after_s: Some(args.rest_retry_after),
+        }
+    }
 }
 
 /// Serves until SIGINT/SIGTERM; returns the exit status.
@@ -42,6 +123,8 @@ pub async fn serve(args: SimArgs) -> u8 {
             total_events: args.total,
             ..ScriptConfig::default()
         },
+        rest_delay: args.rest_delay.unwrap_or_default(),
+        faults: args.faults.into(),
         ..SimConfig::default()
     };
     match super::start(config).await {
@@ -60,5 +143,54 @@ pub async fn serve(args: SimArgs) -> u8 {
             eprintln!("tapewatch sim: cannot serve on {}: {e}", args.bind);
             1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        sim: SimArgs,
+    }
+
+    fn faults(args: &[&str]) -> Faults {
+        let cli = Cli::try_parse_from(std::iter::once("sim").chain(args.iter().copied()));
+        cli.map(|cli| cli.sim.faults.into())
+            .unwrap_or_else(|e| panic!("{args:?} must parse: {e}"))
+    }
+
+    #[test]
+    fn no_fault_flags_mean_no_faults() {
+        assert_eq!(faults(&[]), Faults::default());
+    }
+
+    #[test]
+    fn fault_flags_map_onto_faults() {
+        let parsed = faults(&[
+            "--faulty-connections=2",
+            "--close-after-frames=5",
+            "--close-code=1011",
+            "--garbage-every=3",
+            "--rest-statuses=429,500",
+            "--max-connections",
+        ]);
+        assert_eq!(parsed.faulty_connections, 2);
+        assert_eq!(parsed.close_after_frames, Some((5, 1011)));
+        assert_eq!(parsed.garbage_every, Some(3));
+        assert_eq!(parsed.rest_statuses, [429, 500]);
+        assert!(parsed.max_connections);
+        assert_eq!(
+            faults(&["--close-after-frames=1"]).close_after_frames,
+            Some((1, 1011))
+        );
+        let all = faults(&["--faulty-connections=all"]).faulty_connections;
+        assert_eq!(all, u64::MAX);
+        let orphan = Cli::try_parse_from(["sim", "--close-code=1011"]);
+        assert!(orphan.is_err(), "--close-code needs --close-after-frames");
     }
 }

@@ -1,10 +1,15 @@
 //! How a connection answers client messages: auth, subscribe, unsubscribe,
 //! pings and closes. Every answer is a status frame, sent before any further
-//! data, so acknowledgements always precede the data they enable.
+//! data, so acknowledgements always precede the data they enable. A deaf
+//! connection ([`super::Faults::deaf_after_frames`]) still reads and logs
+//! every message but answers none, not even a Close.
 
 use actix_ws::{AggregatedMessage, Session};
 
-use super::connection::{policy_close, Connection, Flow, PendingFrame};
+use super::connection::{policy_close, Connection, Flow};
+use super::connection_data::PendingFrame;
+use super::connection_faults::Mode;
+use super::connection_log::Ending;
 use super::protocol::{parse_client_message, redact_for_log, ClientAction};
 use super::stats::SimStats;
 
@@ -15,28 +20,51 @@ impl Connection {
         session: &mut Session,
         message: AggregatedMessage,
     ) -> Flow {
+        let deaf = self.mode == Mode::Deaf;
+        let stats = &self.shared.stats;
         let text = match message {
             AggregatedMessage::Text(text) => text,
             AggregatedMessage::Ping(payload) => {
+                SimStats::add(&stats.pings_received, 1);
+                if deaf {
+                    return Flow::Continue;
+                }
                 return match session.pong(&payload).await {
-                    Ok(()) => Flow::Continue,
+                    Ok(()) => {
+                        SimStats::add(&stats.pongs_sent, 1);
+                        Flow::Continue
+                    }
                     Err(_) => Flow::Stop,
                 };
             }
             AggregatedMessage::Pong(_) => return Flow::Continue,
             AggregatedMessage::Close(reason) => {
+                // A Close frame without a code stands for 1005 (no status).
+                let code = reason.as_ref().map_or(1005, |r| u16::from(r.code));
+                self.ending.get_or_insert(Ending::Client(Some(code)));
+                if deaf {
+                    // A half-open peer never echoes; the client has to give
+                    // up and drop the connection itself.
+                    return Flow::Continue;
+                }
                 let _ = session.clone().close(reason).await;
                 return Flow::Stop;
             }
+            AggregatedMessage::Binary(_) if deaf => return Flow::Continue,
             AggregatedMessage::Binary(_) => {
                 return self.reply(session, "error", "invalid message").await;
             }
         };
         let text: &str = &text;
-        self.shared
-            .stats
-            .record_client_message(redact_for_log(text));
-        match parse_client_message(text) {
+        stats.record_client_message(redact_for_log(text));
+        let action = parse_client_message(text);
+        if let Some(ClientAction::Subscribe(_)) = action {
+            stats.count_subscribe(self.id);
+        }
+        if deaf {
+            return Flow::Continue;
+        }
+        match action {
             None => self.reply(session, "error", "invalid message").await,
             Some(ClientAction::Auth(key)) => self.authenticate(session, key.as_deref()).await,
             Some(ClientAction::Subscribe(_) | ClientAction::Unsubscribe(_))
@@ -69,15 +97,22 @@ impl Connection {
         };
         if accepted {
             self.authenticated = true;
-            return self.reply(session, "auth_success", "authenticated").await;
+            if let Flow::Stop = self.reply(session, "auth_success", "authenticated").await {
+                return Flow::Stop;
+            }
+            // Massive lets the extra connection authenticate and only then
+            // turns it away, so a client that resets its backoff on
+            // `auth_success` reconnects in a storm.
+            if self.over_connection_limit(key) {
+                return self.reject_over_limit(session).await;
+            }
+            return Flow::Continue;
         }
         SimStats::add(&stats.auth_failures, 1);
         let _ = self
             .send_status(session, "auth_failed", "authentication failed")
             .await;
-        let _ = session
-            .clone()
-            .close(Some(policy_close("authentication failed")))
+        self.close(session.clone(), policy_close("authentication failed"))
             .await;
         Flow::Stop
     }

@@ -2,60 +2,33 @@
 //!
 //! Each upgraded connection runs as one local task that waits on four things
 //! at once: client messages, the auth deadline, the simulator's shutdown
-//! signal, and its own next data frame. Client messages are therefore answered
-//! even while a slow reader holds up the data. A frame is built from the
-//! market's shared script only when the previous one has gone out, and it is
-//! kept until the socket takes it, so a frame is never lost or reordered and
-//! the only queue is actix-ws's small bounded channel, which pushes back on the
-//! generator when the client reads slowly. Client messages are handled in
-//! [`super::client_messages`].
+//! signal, and room in the socket for its next frame. Client messages are
+//! therefore answered even while a slow reader holds up the data. A frame is
+//! built from the market's shared script only when the previous one has gone
+//! out, and it is kept until the socket takes it, so a frame is never lost or
+//! reordered and the only queue is actix-ws's small bounded channel, which
+//! pushes back on the generator when the client reads slowly. Client messages
+//! are handled in [`super::client_messages`], injected faults in
+//! [`super::connection_faults`].
 
-use std::sync::{Arc, PoisonError};
+use std::future::poll_fn;
+use std::sync::Arc;
 
-use actix_ws::{AggregatedMessageStream, CloseCode, CloseReason, Session};
+use actix_ws::{AggregatedMessageStream, CloseCode, CloseReason, ProtocolError, Session};
+use futures_util::Sink;
 use tokio::time::{sleep_until, Instant};
 
+use super::conn_limit::Slot;
+use super::connection_data::{PendingFrame, Step};
+use super::connection_faults::{FaultAction, Mode};
+use super::connection_log::Ending;
 use super::feed::FeedShared;
+use super::garbage::GarbageKind;
 use super::instruments::Market;
-use super::pacing::{Due, Pacer};
-use super::sim_event::SimEvent;
+use super::pacing::Pacer;
 use super::stats::SimStats;
 use super::subscriptions::Subscriptions;
-use super::wire::{status_frame, FrameWriter};
-
-/// Events an unpaced connection may pull and filter out before it yields.
-const MAX_PULL_PER_STEP: usize = 1024;
-
-/// A data frame waiting for the socket, with the events it holds so that it
-/// can be filtered again if the subscriptions change before it goes out.
-pub(super) struct PendingFrame {
-    pub(super) events: Vec<SimEvent>,
-    text: String,
-}
-
-impl PendingFrame {
-    /// The frame of `events` in `market`'s wire format, or None when empty.
-    pub(super) fn build(market: Market, events: Vec<SimEvent>) -> Option<Self> {
-        let mut writer = FrameWriter::new(market);
-        for event in &events {
-            writer.push(event);
-        }
-        let text = writer.finish()?;
-        Some(PendingFrame { events, text })
-    }
-}
-
-/// What a connection does next about data.
-enum Step {
-    /// A frame is ready to send.
-    Send(PendingFrame),
-    /// Nothing is due before this instant.
-    WaitUntil(Instant),
-    /// Events were consumed but all filtered out; let other tasks run.
-    Yield,
-    /// No data to send: not authenticated, no data topics, or the script ended.
-    Idle,
-}
+use super::wire::status_frame;
 
 /// Whether the connection goes on after a client message.
 pub(super) enum Flow {
@@ -69,27 +42,51 @@ pub(super) enum Flow {
 pub(crate) struct Connection {
     pub(super) shared: Arc<FeedShared>,
     pub(super) market: Market,
+    /// The id of its record in the stats.
+    pub(super) id: u64,
+    /// Whether the WebSocket faults apply to it.
+    pub(super) faulty: bool,
     pub(super) authenticated: bool,
     pub(super) subscriptions: Subscriptions,
-    pacer: Option<Pacer>,
-    script_ended: bool,
+    pub(super) pacer: Option<Pacer>,
+    pub(super) script_ended: bool,
     pub(super) pending: Option<PendingFrame>,
+    /// A hostile frame to send before the next data frame.
+    pub(super) pending_garbage: Option<GarbageKind>,
+    /// Data frames handed to the socket.
+    pub(super) data_frames: u64,
+    /// Hostile frames sent: the position in the garbage rotation.
+    pub(super) garbage_frames: u64,
+    /// Whether it still sends data, only answers, or sends nothing.
+    pub(super) mode: Mode,
+    /// Its hold on the connection limit, released when it ends.
+    pub(super) slot: Option<Slot>,
+    /// Who ended it, once known.
+    pub(super) ending: Option<Ending>,
 }
 
 impl Connection {
-    /// A fresh, unauthenticated connection to `market`.
-    pub(crate) fn new(shared: Arc<FeedShared>, market: Market) -> Self {
+    /// A fresh, unauthenticated connection to `market` with record `id`.
+    pub(crate) fn new(shared: Arc<FeedShared>, market: Market, id: u64, faulty: bool) -> Self {
         let pacer = shared
             .events_per_second
             .map(|rate| Pacer::new(rate, Instant::now()));
         Connection {
             shared,
             market,
+            id,
+            faulty,
             authenticated: false,
             subscriptions: Subscriptions::new(market),
             pacer,
             script_ended: false,
             pending: None,
+            pending_garbage: None,
+            data_frames: 0,
+            garbage_frames: 0,
+            mode: Mode::Normal,
+            slot: None,
+            ending: None,
         }
     }
 
@@ -97,7 +94,7 @@ impl Connection {
     pub(crate) async fn run(mut self, mut session: Session, mut stream: AggregatedMessageStream) {
         let mut shutdown = self.shared.shutdown.clone();
         if *shutdown.borrow_and_update() {
-            let _ = session.close(Some(CloseCode::Away.into())).await;
+            self.close(session, CloseCode::Away.into()).await;
             return;
         }
         if self
@@ -109,9 +106,20 @@ impl Connection {
         }
         let auth_deadline = Instant::now() + self.shared.auth_timeout;
         loop {
+            match self.apply_due_fault() {
+                FaultAction::None => {}
+                FaultAction::Close(reason) => {
+                    self.close(session, reason).await;
+                    return;
+                }
+                // Returning drops the session and the stream without a Close
+                // frame, which ends the response and the TCP connection once
+                // the frames already queued are out.
+                FaultAction::Drop => return,
+            }
             let mut wait_until = None;
             let mut yield_first = false;
-            if self.pending.is_none() {
+            if self.pending.is_none() && self.mode == Mode::Normal {
                 match self.next_step() {
                     Step::Send(frame) => self.pending = Some(frame),
                     Step::WaitUntil(at) => wait_until = Some(at),
@@ -119,18 +127,15 @@ impl Connection {
                     Step::Idle => {}
                 }
             }
-            // The frame is cloned for each attempt: if another branch wins, the
-            // attempt is dropped unsent and the frame stays pending.
-            let frame = self
-                .pending
-                .as_ref()
-                .map(|p| p.text.clone())
-                .unwrap_or_default();
-            let sending = self.pending.is_some();
+            let sending = self.pending.is_some() || self.pending_garbage.is_some();
             tokio::select! {
                 biased;
                 _ = shutdown.changed() => {
-                    let _ = session.close(Some(CloseCode::Away.into())).await;
+                    if self.mode == Mode::Deaf {
+                        self.ending.get_or_insert(Ending::Server(None));
+                    } else {
+                        self.close(session, CloseCode::Away.into()).await;
+                    }
                     return;
                 }
                 message = stream.recv() => match message {
@@ -140,11 +145,14 @@ impl Connection {
                         }
                     }
                     Some(Err(error)) => {
-                        let code = match error {
-                            actix_ws::ProtocolError::Overflow => CloseCode::Size,
-                            _ => CloseCode::Protocol,
-                        };
-                        let _ = session.close(Some(code.into())).await;
+                        match close_code_for(&error) {
+                            // The client went away without a Close frame.
+                            None => {}
+                            Some(_) if self.mode == Mode::Deaf => {
+                                self.ending.get_or_insert(Ending::Server(None));
+                            }
+                            Some(code) => self.close(session, code.into()).await,
+                        }
                         return;
                     }
                     None => return,
@@ -152,18 +160,15 @@ impl Connection {
                 _ = sleep_until(auth_deadline), if !self.authenticated => {
                     let message = "No authentication request received.";
                     let _ = self.send_status(&mut session, "auth_timeout", message).await;
-                    let _ = session.close(Some(policy_close("authentication timeout"))).await;
+                    self.close(session, policy_close("authentication timeout")).await;
                     return;
                 }
-                sent = session.text(frame), if sending => {
-                    if sent.is_err() {
+                // This branch only waits for room in the socket's queue, so
+                // when another branch wins, nothing is consumed and the frame
+                // stays pending.
+                room = poll_fn(|cx| std::pin::Pin::new(&mut session).poll_ready(cx)), if sending => {
+                    if room.is_err() || self.start_send(&mut session).is_err() {
                         return;
-                    }
-                    if let Some(sent) = self.pending.take() {
-                        let stats = &self.shared.stats;
-                        SimStats::add(&stats.frames_sent, 1);
-                        SimStats::add(&stats.data_frames_sent, 1);
-                        SimStats::add(stats.events_counter(self.market), sent.events.len() as u64);
                     }
                 }
                 _ = sleep_until(wait_until.unwrap_or(auth_deadline)), if wait_until.is_some() => {}
@@ -172,48 +177,11 @@ impl Connection {
         }
     }
 
-    /// Pulls the next events from the script and builds a frame of the ones
-    /// this connection subscribes to.
-    fn next_step(&mut self) -> Step {
-        if !self.authenticated || !self.subscriptions.wants_data() || self.script_ended {
-            if let Some(pacer) = self.pacer.as_mut() {
-                pacer.restart(Instant::now());
-            }
-            return Step::Idle;
-        }
-        let per_frame = self.shared.events_per_frame.max(1);
-        let pull_limit = match self.pacer.as_mut().map(|p| p.due(Instant::now())) {
-            None => MAX_PULL_PER_STEP.max(per_frame),
-            Some(Due::Now(due)) => usize::try_from(due).unwrap_or(usize::MAX).min(per_frame),
-            Some(Due::At(at)) => return Step::WaitUntil(at),
-        };
-        let mut events = Vec::with_capacity(per_frame);
-        let mut pulled = 0;
-        {
-            let mut script = self
-                .shared
-                .script(self.market)
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            while pulled < pull_limit && events.len() < per_frame {
-                let Some(event) = script.next_event() else {
-                    self.script_ended = true;
-                    break;
-                };
-                pulled += 1;
-                if self.subscriptions.wants(&event) {
-                    events.push(event);
-                }
-            }
-        }
-        if let Some(pacer) = self.pacer.as_mut() {
-            pacer.consume(pulled as u64);
-        }
-        match PendingFrame::build(self.market, events) {
-            Some(frame) => Step::Send(frame),
-            None if self.script_ended => Step::Idle,
-            None => Step::Yield,
-        }
+    /// Sends a Close frame, records it as the simulator's ending and ends
+    /// the session.
+    pub(super) async fn close(&mut self, session: Session, reason: CloseReason) {
+        self.ending = Some(Ending::Server(Some(u16::from(reason.code))));
+        let _ = session.close(Some(reason)).await;
     }
 
     /// Sends one status frame and counts it.
@@ -226,6 +194,17 @@ impl Connection {
         session.text(status_frame(status, message)).await?;
         SimStats::add(&self.shared.stats.frames_sent, 1);
         Ok(())
+    }
+}
+
+/// The code to close with after a bad client frame, or None when the read
+/// failed because the connection itself broke (the client went away without a
+/// Close frame), which leaves nobody to send a Close frame to.
+fn close_code_for(error: &ProtocolError) -> Option<CloseCode> {
+    match error {
+        ProtocolError::Overflow => Some(CloseCode::Size),
+        ProtocolError::Io(io) if io.kind() != std::io::ErrorKind::InvalidData => None,
+        _ => Some(CloseCode::Protocol),
     }
 }
 

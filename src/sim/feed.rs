@@ -6,6 +6,7 @@
 //! resumes where the last one stopped. Events that a connection's subscriptions
 //! filter out are still consumed, so trade indices stay those of the schedule.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,7 +14,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use tapewatch_actors::secret::ApiKey;
 use tokio::sync::watch;
 
+use super::conn_limit::ConnectionLimit;
 use super::connection::Connection;
+use super::faults::Faults;
 use super::instruments::Market;
 use super::script::Script;
 use super::stats::SimStats;
@@ -39,6 +42,13 @@ pub(crate) struct FeedShared {
     pub stats: Arc<SimStats>,
     /// Turns true (or closes) when the simulator stops.
     pub shutdown: watch::Receiver<bool>,
+    /// The failures to inject.
+    pub faults: Faults,
+    /// The open authenticated connections, for `max_connections`.
+    pub limit: ConnectionLimit,
+    /// Connections accepted so far on `/stocks` and on `/options`, which
+    /// decides which ones are faulty.
+    pub accepted: [AtomicU64; 2],
 }
 
 impl FeedShared {
@@ -48,6 +58,15 @@ impl FeedShared {
             Market::Stocks => &self.stocks,
             Market::Options => &self.options,
         }
+    }
+
+    /// Numbers a newly accepted connection within its market, from 0.
+    fn next_index(&self, market: Market) -> u64 {
+        let counter = match market {
+            Market::Stocks => &self.accepted[0],
+            Market::Options => &self.accepted[1],
+        };
+        counter.fetch_add(1, Ordering::Relaxed)
     }
 }
 
@@ -81,12 +100,14 @@ fn open(
     market: Market,
 ) -> actix_web::Result<HttpResponse> {
     let (response, session, stream) = actix_ws::handle(req, body)?;
-    SimStats::add(&shared.stats.connections_accepted, 1);
+    let index = shared.next_index(market);
+    let faulty = shared.faults.is_faulty(index);
+    let id = shared.stats.open_connection(market, index, faulty);
     let stream = stream
         .max_frame_size(MAX_CLIENT_MESSAGE)
         .aggregate_continuations()
         .max_continuation_size(MAX_CLIENT_MESSAGE);
-    let connection = Connection::new(shared.into_inner(), market);
+    let connection = Connection::new(shared.into_inner(), market, id, faulty);
     actix_web::rt::spawn(connection.run(session, stream));
     Ok(response)
 }

@@ -7,16 +7,28 @@
 //! which alerts a correct detector must raise. [`start`] runs inside an
 //! existing actix System and returns a [`SimHandle`] with the bound address,
 //! the URLs and live [`SimStats`].
+//!
+//! [`Faults`] injects the service's failures on request: dropped, closed,
+//! muted and half-open connections, the `max_connections` limit, hostile
+//! frames ([`GarbageKind`]) and REST error statuses, so that whole-service
+//! tests can prove the pipeline survives each one.
 
 pub mod cli;
 mod client_messages;
+mod conn_limit;
 mod connection;
+mod connection_data;
+mod connection_faults;
+mod connection_log;
+mod faults;
 mod feed;
+mod garbage;
 mod instruments;
 mod pacing;
 mod protocol;
 mod reference_data;
 mod rest;
+mod rest_faults;
 mod schedule;
 mod script;
 mod sim_event;
@@ -28,7 +40,13 @@ mod wire;
 #[cfg(test)]
 mod detector_check;
 #[cfg(test)]
+mod fault_tests;
+#[cfg(test)]
 mod feed_tests;
+#[cfg(test)]
+mod garbage_tests;
+#[cfg(test)]
+mod limit_tests;
 #[cfg(test)]
 mod rest_tests;
 #[cfg(test)]
@@ -50,6 +68,9 @@ use actix_web::{web, App, HttpServer};
 use tapewatch_actors::secret::ApiKey;
 use tokio::sync::watch;
 
+pub use connection_log::{ConnectionRecord, Ending};
+pub use faults::{Faults, DEFAULT_OVERSIZE_BYTES, MAX_CONNECTIONS_MESSAGE};
+pub use garbage::GarbageKind;
 pub use instruments::{Instrument, Market};
 pub use reference_data::{parse_occ, ContractType, OccContract};
 pub use schedule::{
@@ -57,7 +78,7 @@ pub use schedule::{
 };
 pub use script::Script;
 pub use sim_event::{SimEvent, SimQuote, SimTrade};
-pub use stats::SimStats;
+pub use stats::{SimStats, CLIENT_MESSAGE_LOG_CAP};
 pub use tls::TlsFiles;
 
 /// How the simulator serves its feeds.
@@ -79,8 +100,11 @@ pub struct SimConfig {
     pub events_per_second: Option<u64>,
     /// Largest number of events in one data frame. Default 10.
     pub events_per_frame: usize,
-    /// Delay before every REST answer. Default zero.
+    /// Delay before every REST answer, errors and injected faults included.
+    /// A long delay is how tests make REST hang. Default zero.
     pub rest_delay: Duration,
+    /// The failures to inject. Default none.
+    pub faults: Faults,
 }
 
 impl Default for SimConfig {
@@ -94,6 +118,7 @@ impl Default for SimConfig {
             events_per_second: None,
             events_per_frame: 10,
             rest_delay: Duration::ZERO,
+            faults: Faults::default(),
         }
     }
 }
@@ -130,8 +155,9 @@ impl SimHandle {
         format!("{scheme}://{}", self.addr)
     }
 
-    /// Closes every WebSocket with 1001 (going away) and stops the server,
-    /// waiting at most about a second for open connections.
+    /// Closes every WebSocket with 1001 (going away), except deaf ones
+    /// ([`Faults::deaf_after_frames`]), which end without a Close frame, and
+    /// stops the server, waiting at most about a second for open connections.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         self.server.stop(true).await;
@@ -161,10 +187,15 @@ pub async fn start(config: SimConfig) -> io::Result<SimHandle> {
         options: Mutex::new(Script::new(config.script.clone(), Market::Options)),
         stats: Arc::clone(&stats),
         shutdown: shutdown_rx,
+        faults: config.faults.clone(),
+        limit: conn_limit::ConnectionLimit::default(),
+        accepted: Default::default(),
     });
     let rest = web::Data::new(rest::RestShared {
         key: config.key.clone(),
         delay: config.rest_delay,
+        statuses: config.faults.rest_statuses.clone(),
+        retry_after_s: config.faults.rest_retry_after_s,
         stats: Arc::clone(&stats),
     });
     let server = HttpServer::new(move || {

@@ -6,7 +6,8 @@
 //! bodies follow the service: 401 answers use an `error` field, 404 answers a
 //! `message` field. Every answer, errors included, waits `rest_delay` first; the
 //! wait is asynchronous, so a slow REST answer never holds up the WebSocket
-//! connections served by the same worker.
+//! connections served by the same worker. The first answers may be injected
+//! errors ([`super::Faults::rest_statuses`], see [`super::rest_faults`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use serde_json::{json, Value};
 use tapewatch_actors::secret::ApiKey;
 
 use super::reference_data::{parse_occ, ticker_results};
+use super::rest_faults::injected_error;
 use super::stats::SimStats;
 
 /// What the REST handlers share.
@@ -26,6 +28,10 @@ pub(crate) struct RestShared {
     pub key: Option<ApiKey>,
     /// How long every answer is held back.
     pub delay: Duration,
+    /// The statuses of the first answers, in order.
+    pub statuses: Vec<u16>,
+    /// The `Retry-After` seconds of an injected 429.
+    pub retry_after_s: Option<u64>,
     /// Counts requests and numbers them for request ids.
     pub stats: Arc<SimStats>,
 }
@@ -63,16 +69,26 @@ async fn ticker(
     .await
 }
 
-/// Counts the request, waits the configured delay, checks the key and, if it
-/// passes, builds the answer with `respond`.
+/// Counts the request, waits the configured delay, answers with an injected
+/// status if one is due, checks the key and, if it passes, builds the answer
+/// with `respond`.
 async fn answer(
     req: &HttpRequest,
     shared: &RestShared,
     respond: impl FnOnce(&str) -> HttpResponse,
 ) -> HttpResponse {
-    let request_id = request_id(shared.stats.next_rest_request());
+    let number = shared.stats.next_rest_request();
+    let request_id = request_id(number);
     if !shared.delay.is_zero() {
         tokio::time::sleep(shared.delay).await;
+    }
+    let injected = usize::try_from(number)
+        .ok()
+        .and_then(|i| shared.statuses.get(i));
+    if let Some(response) =
+        injected.and_then(|&status| injected_error(status, &request_id, shared.retry_after_s))
+    {
+        return response;
     }
     match check_key(req, shared.key.as_ref()) {
         Ok(()) => respond(&request_id),
@@ -128,7 +144,7 @@ fn not_found(request_id: &str, message: &str) -> HttpResponse {
     )
 }
 
-fn respond_json(status: StatusCode, request_id: &str, body: Value) -> HttpResponse {
+pub(super) fn respond_json(status: StatusCode, request_id: &str, body: Value) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header(("X-Request-Id", request_id))
         .json(body)

@@ -1,12 +1,14 @@
-//! The REST endpoints over real HTTP: shapes, keys, errors and delay.
+//! The REST endpoints over real HTTP: shapes, keys, errors, delay and
+//! injected error statuses.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tapewatch_actors::secret::ApiKey;
 
+use super::rest_faults::RATE_LIMIT_ERROR;
 use super::test_client::{start_sim, WsClient};
-use super::{SimConfig, SimHandle, SimStats};
+use super::{Faults, SimConfig, SimHandle, SimStats};
 
 fn keyed() -> SimConfig {
     SimConfig {
@@ -129,5 +131,46 @@ async fn a_slow_rest_answer_never_slows_the_stream() {
         .expect("the request completes");
     assert_eq!(status.as_u16(), 200);
     assert!(started.elapsed() >= delay);
+    sim.stop().await;
+}
+
+#[actix::test]
+async fn injected_statuses_come_first_then_normal_answers() {
+    let sim = start_sim(SimConfig {
+        faults: Faults {
+            rest_statuses: vec![429, 500],
+            ..Faults::default()
+        },
+        ..keyed()
+    })
+    .await;
+    let url = format!("{}/v3/reference/tickers/AAPL", sim.rest_url());
+    let client = reqwest::Client::new();
+    let limited = client
+        .get(&url)
+        .bearer_auth("k3y")
+        .send()
+        .await
+        .expect("the request completes");
+    assert_eq!(limited.status().as_u16(), 429);
+    let retry_after = limited.headers().get("retry-after").cloned();
+    assert_eq!(
+        retry_after.as_ref().and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    let body: Value = limited.json().await.expect("a JSON body");
+    assert_eq!(
+        body,
+        json!({"status": "ERROR", "request_id": body["request_id"], "error": RATE_LIMIT_ERROR})
+    );
+    assert!(RATE_LIMIT_ERROR.starts_with("You've exceeded the maximum requests per minute"));
+    let (status, _, body) = get(&sim, "/v3/reference/tickers/AAPL", Some("k3y")).await;
+    assert_eq!(status, 500);
+    assert_eq!(body["status"], "ERROR");
+    assert!(body["error"].is_string(), "{body}");
+    let (status, _, body) = get(&sim, "/v3/reference/tickers/AAPL", Some("k3y")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"]["ticker"], "AAPL");
+    assert_eq!(SimStats::get(&sim.stats.rest_requests), 3);
     sim.stop().await;
 }

@@ -6,7 +6,7 @@
 /// One trade as the script produced it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimTrade {
-    /// Trade index on its market (see [`super::schedule`]).
+    /// Trade index on its market (see [`super::injections`]).
     pub index: u64,
     /// Ticker.
     pub symbol: &'static str,

@@ -1,6 +1,8 @@
-//! A small WebSocket client on awc for the simulator's tests.
+//! A small WebSocket client on awc for the simulator's tests, which sees the
+//! raw frames: it does not answer pings or echo Close frames by itself, and it
+//! tells a Close frame apart from the end of the TCP stream.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use awc::ws::{Frame, Message};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
@@ -26,6 +28,33 @@ impl<T> WsStream for T where
 {
 }
 
+/// The client's frame size limit unless a test sets another.
+const DEFAULT_MAX_FRAME: usize = 4 << 20;
+
+/// What one read from the socket brought.
+#[derive(Debug)]
+pub(crate) enum Next {
+    /// A frame, control frames included.
+    Frame(Frame),
+    /// The stream ended without a Close frame (EOF).
+    End,
+    /// The stream failed, e.g. a reset or a frame above the client's limit.
+    Error(actix_ws::ProtocolError),
+    /// Nothing arrived in time.
+    Timeout,
+}
+
+/// Waits until `check` holds, polling the simulator's stats, or fails the
+/// test after [`READ_TIMEOUT`]. For server-side state there is no frame to
+/// await, so polling with a deadline is the only way to wait for it.
+pub(crate) async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + READ_TIMEOUT;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Starts a simulator or fails the test.
 pub(crate) async fn start_sim(config: SimConfig) -> SimHandle {
     start(config).await.expect("the simulator starts")
@@ -44,9 +73,14 @@ impl WsClient {
 
     /// Connects with the given awc client (e.g. one that trusts a test CA).
     pub async fn connect_with(client: &awc::Client, url: &str) -> Self {
+        Self::connect_limited(client, url, DEFAULT_MAX_FRAME).await
+    }
+
+    /// Connects with a frame size limit of `max_frame` bytes.
+    pub async fn connect_limited(client: &awc::Client, url: &str, max_frame: usize) -> Self {
         let (_, framed) = client
             .ws(url)
-            .max_frame_size(4 << 20)
+            .max_frame_size(max_frame)
             .connect()
             .await
             .expect("the websocket connects");
@@ -69,6 +103,16 @@ impl WsClient {
             .send(message)
             .await
             .expect("the message is sent");
+    }
+
+    /// The next thing the socket brings within `wait`.
+    pub async fn next_within(&mut self, wait: Duration) -> Next {
+        match tokio::time::timeout(wait, self.framed.next()).await {
+            Ok(Some(Ok(frame))) => Next::Frame(frame),
+            Ok(Some(Err(error))) => Next::Error(error),
+            Ok(None) => Next::End,
+            Err(_) => Next::Timeout,
+        }
     }
 
     /// The next frame within `wait`, or None on timeout or end of stream.

@@ -81,13 +81,12 @@ impl WsSession {
         match event {
             ControlEvent::Subscribed(t) => self.acknowledge(true, t),
             ControlEvent::Unsubscribed(t) => self.acknowledge(false, t),
-            ControlEvent::Error(message) => {
-                if !self.changes.is_empty() {
-                    let change = self.changes.remove(0);
-                    let _ = change
-                        .reply
-                        .send(Err(SubscriptionError::Rejected(message.clone())));
-                }
+            // The provider's error refers to the oldest change still waiting.
+            ControlEvent::Error(message) if !self.changes.is_empty() => {
+                let change = self.changes.remove(0);
+                let _ = change
+                    .reply
+                    .send(Err(SubscriptionError::Rejected(message.clone())));
             }
             _ => {}
         }
