@@ -130,8 +130,13 @@ impl PipelineBuilder {
         } = self;
         let metrics = Metrics::new();
         let q = config.pipeline.clone();
-        let provider = tapewatch_actors::provider::by_name(&config.provider)
-            .ok_or_else(|| StartError::Config(format!("unknown provider `{}`", config.provider)))?;
+        // One provider instance per feed: a provider may keep per-connection
+        // protocol state (Alpaca remembers how each topic was spelled).
+        let new_provider = || {
+            tapewatch_actors::provider::by_name(&config.provider)
+                .ok_or_else(|| StartError::Config(format!("unknown provider `{}`", config.provider)))
+        };
+        new_provider()?;
         let roots = crate::tls::extra_roots(&config.tls).map_err(StartError::Config)?;
         let tls =
             Arc::new(tapewatch_actors::ws_client::tls_config(&roots).map_err(StartError::Config)?);
@@ -249,6 +254,7 @@ impl PipelineBuilder {
         let mut sessions = Vec::new();
         for feed in &config.feeds {
             let name: Arc<str> = feed.name.as_str().into();
+            let provider = new_provider()?;
             let shared = SessionShared::new(feed.subscribe.iter().cloned());
             let handler_deps = HandlerDeps {
                 feed: name.clone(),

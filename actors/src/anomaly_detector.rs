@@ -242,7 +242,6 @@ impl Handler<crate::messages::Crash> for AnomalyDetector {
     }
 }
 
-
 // ---------------------------------------------------------------- handlers
 
 impl Handler<Events> for AnomalyDetector {

@@ -81,10 +81,12 @@ pub struct Quote {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AggWindow {
-    /// One second (`A`).
+    /// One second (Polygon `A`).
     Second,
-    /// One minute (`AM`).
+    /// One minute (Polygon `AM`; Alpaca `b`, and `u` for a minute bar updated by late trades).
     Minute,
+    /// One trading day so far (Alpaca `d`, resent after every minute of the session).
+    Day,
 }
 
 /// An aggregate bar.

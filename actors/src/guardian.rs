@@ -167,7 +167,11 @@ impl Guardian {
                 continue;
             }
             let now = Instant::now();
-            while self.restarts.front().is_some_and(|t| now.duration_since(*t) > window) {
+            while self
+                .restarts
+                .front()
+                .is_some_and(|t| now.duration_since(*t) > window)
+            {
                 self.restarts.pop_front();
             }
             let name = self.children[i].name().to_owned();

@@ -88,13 +88,25 @@ async fn until(limit: Duration, cond: impl Fn() -> bool) -> bool {
 async fn a_panicked_actor_is_restarted_and_its_peers_follow() {
     let (guardian, slot, pings, metrics, _rx) = rig(5);
     slot.get().try_send(Ping).expect("alive");
-    assert!(guardian.send(CrashChild("pinger".into())).await.expect("guardian"));
+    assert!(guardian
+        .send(CrashChild("pinger".into()))
+        .await
+        .expect("guardian"));
     let restarts = metrics.restarts.with_label_values(&["pinger"]);
     assert!(until(Duration::from_secs(5), || restarts.get() == 1).await);
     // The slot now points at the new incarnation.
-    slot.get().try_send(Ping).expect("restarted actor accepts messages");
-    assert!(until(Duration::from_secs(5), || pings.load(Ordering::Relaxed) == 2).await);
-    assert!(!guardian.send(CrashChild("nobody".into())).await.expect("guardian"));
+    slot.get()
+        .try_send(Ping)
+        .expect("restarted actor accepts messages");
+    assert!(
+        until(Duration::from_secs(5), || pings.load(Ordering::Relaxed)
+            == 2)
+        .await
+    );
+    assert!(!guardian
+        .send(CrashChild("nobody".into()))
+        .await
+        .expect("guardian"));
 }
 
 #[actix::test]
@@ -102,10 +114,16 @@ async fn too_many_restarts_give_up_with_a_fatal_report() {
     let (guardian, _slot, _pings, metrics, mut rx) = rig(2);
     let restarts = metrics.restarts.with_label_values(&["pinger"]);
     for n in 1..=2 {
-        guardian.send(CrashChild("pinger".into())).await.expect("guardian");
+        guardian
+            .send(CrashChild("pinger".into()))
+            .await
+            .expect("guardian");
         assert!(until(Duration::from_secs(5), || restarts.get() == n).await);
     }
-    guardian.send(CrashChild("pinger".into())).await.expect("guardian");
+    guardian
+        .send(CrashChild("pinger".into()))
+        .await
+        .expect("guardian");
     let fatal = tokio::time::timeout(Duration::from_secs(5), rx.recv())
         .await
         .expect("fatal reported")

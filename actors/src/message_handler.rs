@@ -52,7 +52,7 @@ pub struct MessageHandler {
 impl MessageHandler {
     /// A handler with no frames seen yet.
     pub fn new(deps: HandlerDeps) -> Self {
-        let mut staleness = StalenessMonitor::new(deps.staleness.clone());
+        let mut staleness = StalenessMonitor::new(deps.staleness.clone(), deps.provider.clone());
         staleness.set_topics(&deps.shared.topics());
         MessageHandler {
             deps,
@@ -83,10 +83,19 @@ impl MessageHandler {
             let (state, message) = if c.stale {
                 self.deps.metrics.stale_events.inc();
                 tracing::warn!(%feed, topic = %c.topic, silent_for = ?c.silent_for, usual_gap = ?c.usual_gap, "subscription stale: no data far beyond its usual gap");
-                ("stale", format!("{} silent for {:.1?} (usual gap {:.1?})", c.topic, c.silent_for, c.usual_gap))
+                (
+                    "stale",
+                    format!(
+                        "{} silent for {:.1?} (usual gap {:.1?})",
+                        c.topic, c.silent_for, c.usual_gap
+                    ),
+                )
             } else {
                 tracing::info!(%feed, topic = %c.topic, silent_for = ?c.silent_for, "subscription recovered");
-                ("recovered", format!("{} delivering again after {:.1?}", c.topic, c.silent_for))
+                (
+                    "recovered",
+                    format!("{} delivering again after {:.1?}", c.topic, c.silent_for),
+                )
             };
             let record = StatusRecord {
                 feed: feed.clone(),
@@ -132,7 +141,9 @@ impl Actor for MessageHandler {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        ctx.run_interval(self.staleness.check_interval(), |act, _| act.check_staleness());
+        ctx.run_interval(self.staleness.check_interval(), |act, _| {
+            act.check_staleness()
+        });
     }
 }
 

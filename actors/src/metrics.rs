@@ -18,6 +18,15 @@ use crate::provider::IssueKind;
 /// The pipeline stages that own a bounded queue.
 pub const STAGES: [&str; 5] = ["handler", "detector", "rest", "sink", "subscriber"];
 
+/// Why a downstream WebSocket client was disconnected, as counted in
+/// `tapewatch_ws_disconnects_total{reason}`.
+pub const WS_DISCONNECT_REASONS: [&str; 6] =
+    ["slow", "flood", "closed", "error", "timeout", "shutdown"];
+
+/// Kinds of bad downstream requests, as counted in
+/// `tapewatch_ws_request_errors_total{kind}`.
+pub const WS_REQUEST_ERRORS: [&str; 3] = ["malformed", "invalid", "rate_limited"];
+
 /// All metrics of one pipeline. Names are stable: dashboards rely on them.
 #[derive(Clone)]
 pub struct Metrics {
@@ -61,6 +70,15 @@ pub struct Metrics {
     pub sink_writes: IntCounter,
     /// `tapewatch_sink_errors_total`.
     pub sink_errors: IntCounter,
+    /// `tapewatch_ws_clients`: downstream WebSocket clients connected now.
+    pub ws_clients: IntGauge,
+    ws_disconnects: IntCounterVec,
+    /// `tapewatch_ws_dropped_total`: updates not delivered to a downstream
+    /// client because its send queue was full.
+    pub ws_dropped: IntCounter,
+    ws_request_errors: IntCounterVec,
+    /// `tapewatch_http_requests_total{status}`: HTTP API responses by status code.
+    pub http_requests: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -183,6 +201,24 @@ impl Metrics {
         .expect("static metric definition is valid");
         reg.register(Box::new(rest_latency.clone()))
             .expect("metric names are unique");
+        let ws_disconnects = counter_vec(
+            &reg,
+            "tapewatch_ws_disconnects_total",
+            "Downstream WebSocket clients disconnected, by reason (slow, flood, closed, ...).",
+            "reason",
+        );
+        for reason in WS_DISCONNECT_REASONS {
+            ws_disconnects.with_label_values(&[reason]);
+        }
+        let ws_request_errors = counter_vec(
+            &reg,
+            "tapewatch_ws_request_errors_total",
+            "Downstream WebSocket requests refused, by kind.",
+            "kind",
+        );
+        for kind in WS_REQUEST_ERRORS {
+            ws_request_errors.with_label_values(&[kind]);
+        }
         Metrics {
             frames: counter(
                 &reg,
@@ -245,6 +281,24 @@ impl Metrics {
                 "Records written by sinks.",
             ),
             sink_errors: counter(&reg, "tapewatch_sink_errors_total", "Sink write failures."),
+            ws_clients: gauge(
+                &reg,
+                "tapewatch_ws_clients",
+                "Downstream WebSocket clients connected.",
+            ),
+            ws_disconnects,
+            ws_dropped: counter(
+                &reg,
+                "tapewatch_ws_dropped_total",
+                "Updates not delivered to a downstream client because its send queue was full.",
+            ),
+            ws_request_errors,
+            http_requests: counter_vec(
+                &reg,
+                "tapewatch_http_requests_total",
+                "HTTP API responses, by status code.",
+                "status",
+            ),
             registry: reg,
         }
     }
@@ -304,6 +358,16 @@ impl Metrics {
         self.high_water.with_label_values(&[stage])
     }
 
+    /// Counter of downstream clients disconnected for `reason`.
+    pub fn ws_disconnects(&self, reason: &str) -> IntCounter {
+        self.ws_disconnects.with_label_values(&[reason])
+    }
+
+    /// Counter of refused downstream requests of one kind.
+    pub fn ws_request_errors(&self, kind: &str) -> IntCounter {
+        self.ws_request_errors.with_label_values(&[kind])
+    }
+
     /// Renders every metric in the Prometheus text format.
     pub fn render(&self) -> String {
         let families = self.registry.gather();
@@ -329,6 +393,9 @@ mod tests {
             "tapewatch_queue_depth{stage=\"handler\"}",
             "tapewatch_reconnects_total",
             "tapewatch_alerts_total{kind=\"volume_spike\"}",
+            "tapewatch_ws_clients",
+            "tapewatch_ws_disconnects_total{reason=\"slow\"}",
+            "tapewatch_ws_dropped_total",
         ] {
             assert!(text.contains(name), "missing {name} in\n{text}");
         }

@@ -8,11 +8,14 @@
 //! socket, and the socket is never reconnected because of it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
-use crate::events::{AggWindow, Event};
+use crate::events::{AssetClass, Event, Symbol};
+use crate::provider::{Provider, Stream};
 
 /// When a topic counts as stale (the `[staleness]` section of the config).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,60 +64,75 @@ struct Watch {
     stale: bool,
 }
 
-/// Tracks the topics of one feed.
-#[derive(Debug, Default)]
-pub struct StalenessMonitor {
-    config: StalenessConfig,
-    watches: Vec<Watch>,
-    wildcard: HashMap<&'static str, usize>,
-    specific: HashMap<(&'static str, String), usize>,
+/// Which watch a topic feeds, and which events feed it.
+#[derive(Debug)]
+struct Route {
+    stream: Stream,
+    classes: &'static [AssetClass],
+    watch: usize,
 }
 
-/// The Polygon topic prefix an event belongs to.
-fn prefix(event: &Event) -> Option<&'static str> {
-    match event {
-        Event::Trade(t) if t.class == crate::events::AssetClass::Crypto => Some("XT"),
-        Event::Trade(_) => Some("T"),
-        Event::Quote(_) => Some("Q"),
-        Event::Aggregate(a) if a.window == AggWindow::Second => Some("A"),
-        Event::Aggregate(_) => Some("AM"),
-        Event::Status(_) => None,
+impl Route {
+    fn takes(&self, stream: Stream, class: AssetClass) -> bool {
+        self.stream == stream && self.classes.contains(&class)
     }
 }
 
-fn intern(prefix: &str) -> Option<&'static str> {
-    ["T", "XT", "Q", "A", "AM"].into_iter().find(|p| *p == prefix)
+/// Tracks the topics of one feed.
+///
+/// The provider reads each topic ([`Provider::topic_of`]); the monitor only
+/// compares what events are ([`Stream::of`]) with what topics deliver, so it
+/// knows no provider's topic syntax.
+#[derive(Debug)]
+pub struct StalenessMonitor {
+    config: StalenessConfig,
+    provider: Arc<dyn Provider>,
+    topics: Vec<String>,
+    watches: Vec<Watch>,
+    wildcard: Vec<Route>,
+    specific: HashMap<Symbol, SmallVec<[Route; 1]>>,
 }
 
 impl StalenessMonitor {
-    /// A monitor with no topics.
-    pub fn new(config: StalenessConfig) -> Self {
+    /// A monitor with no topics, reading topics the way `provider` spells them.
+    pub fn new(config: StalenessConfig, provider: Arc<dyn Provider>) -> Self {
         StalenessMonitor {
             config,
-            ..StalenessMonitor::default()
+            provider,
+            topics: Vec::new(),
+            watches: Vec::new(),
+            wildcard: Vec::new(),
+            specific: HashMap::new(),
         }
     }
 
     /// Makes the watched topics equal to `topics`, keeping what is known about
-    /// topics that stay.
+    /// topics that stay. Topics the provider cannot read, or whose events
+    /// tapewatch does not decode, are not watched.
     pub fn set_topics(&mut self, topics: &[String]) {
-        if topics.len() == self.watches.len()
-            && topics.iter().zip(&self.watches).all(|(t, w)| *t == w.topic)
-        {
+        if topics == self.topics.as_slice() {
             return;
         }
-        let mut old: HashMap<String, Watch> =
-            self.watches.drain(..).map(|w| (w.topic.clone(), w)).collect();
+        self.topics = topics.to_vec();
+        let mut old: HashMap<String, Watch> = self
+            .watches
+            .drain(..)
+            .map(|w| (w.topic.clone(), w))
+            .collect();
         self.wildcard.clear();
         self.specific.clear();
         for topic in topics {
-            let Some((p, sym)) = topic.split_once('.') else { continue };
-            let Some(p) = intern(p.trim()) else { continue };
-            let index = self.watches.len();
-            if sym.trim() == "*" {
-                self.wildcard.insert(p, index);
-            } else {
-                self.specific.insert((p, sym.trim().to_owned()), index);
+            let Some(key) = self.provider.topic_of(topic) else {
+                continue;
+            };
+            let route = Route {
+                stream: key.stream,
+                classes: key.classes,
+                watch: self.watches.len(),
+            };
+            match key.symbol {
+                None => self.wildcard.push(route),
+                Some(symbol) => self.specific.entry(symbol).or_default().push(route),
             }
             self.watches.push(old.remove(topic).unwrap_or(Watch {
                 topic: topic.clone(),
@@ -132,23 +150,30 @@ impl StalenessMonitor {
         if self.watches.is_empty() {
             return recovered;
         }
-        let mut seen = smallvec::SmallVec::<[usize; 4]>::new();
+        let mut seen = SmallVec::<[usize; 4]>::new();
+        let mut see = |route: &Route| {
+            if !seen.contains(&route.watch) {
+                seen.push(route.watch);
+            }
+        };
         for event in events {
-            let Some(p) = prefix(event) else { continue };
-            if let Some(&i) = self.wildcard.get(p) {
-                if !seen.contains(&i) {
-                    seen.push(i);
-                }
+            let Some((stream, class)) = Stream::of(event) else {
+                continue;
+            };
+            self.wildcard
+                .iter()
+                .filter(|r| r.takes(stream, class))
+                .for_each(&mut see);
+            if self.specific.is_empty() {
+                continue;
             }
-            if !self.specific.is_empty() {
-                if let Some(sym) = event.symbol() {
-                    if let Some(&i) = self.specific.get(&(p, sym.to_owned())) {
-                        if !seen.contains(&i) {
-                            seen.push(i);
-                        }
-                    }
-                }
-            }
+            // Looked up by `&str`: no symbol is copied per event.
+            let routes = event.symbol().and_then(|sym| self.specific.get(sym));
+            routes
+                .into_iter()
+                .flatten()
+                .filter(|r| r.takes(stream, class))
+                .for_each(&mut see);
         }
         for i in seen {
             let w = &mut self.watches[i];
@@ -166,7 +191,11 @@ impl StalenessMonitor {
                     // The usual gap adapts slowly, so one long pause does not
                     // redefine normal.
                     let g = gap.as_secs_f64() * 1000.0;
-                    w.gap_ms = if w.samples == 0 { g } else { w.gap_ms * 0.9 + g * 0.1 };
+                    w.gap_ms = if w.samples == 0 {
+                        g
+                    } else {
+                        w.gap_ms * 0.9 + g * 0.1
+                    };
                     w.samples += 1;
                 }
             }

@@ -1,10 +1,17 @@
 use super::*;
-use crate::events::{AssetClass, Trade};
+use crate::events::{AggWindow, Aggregate, Quote, Trade};
+use crate::provider::alpaca::Alpaca;
+use crate::provider::alpaca_decode::class_of;
+use crate::provider::polygon::Polygon;
 
 fn trade(sym: &str) -> Event {
+    trade_of(sym, class_of(sym))
+}
+
+fn trade_of(sym: &str, class: AssetClass) -> Event {
     Event::Trade(Trade {
         symbol: sym.into(),
-        class: AssetClass::of(sym),
+        class,
         price: 1.0,
         size: 1.0,
         exchange: None,
@@ -14,15 +21,64 @@ fn trade(sym: &str) -> Event {
     })
 }
 
-fn monitor(topics: &[&str]) -> StalenessMonitor {
-    let mut m = StalenessMonitor::new(StalenessConfig {
+fn quote(sym: &str) -> Event {
+    Event::Quote(Quote {
+        symbol: sym.into(),
+        class: class_of(sym),
+        bid: 1.0,
+        bid_size: 1.0,
+        ask: 1.1,
+        ask_size: 1.0,
+        time_ms: 1_700_000_000_000,
+    })
+}
+
+fn bar(sym: &str, window: AggWindow) -> Event {
+    Event::Aggregate(Aggregate {
+        symbol: sym.into(),
+        class: class_of(sym),
+        window,
+        open: 1.0,
+        high: 1.0,
+        low: 1.0,
+        close: 1.0,
+        volume: None,
+        vwap: None,
+        start_ms: 1_700_000_000_000,
+        end_ms: 1_700_000_060_000,
+    })
+}
+
+fn monitor_for(provider: Arc<dyn Provider>, topics: &[&str]) -> StalenessMonitor {
+    let config = StalenessConfig {
         factor: 10.0,
         min_silence_ms: 1_000,
         min_samples: 3,
         check_interval_ms: 100,
-    });
+    };
+    let mut m = StalenessMonitor::new(config, provider);
     m.set_topics(&topics.iter().map(|t| t.to_string()).collect::<Vec<_>>());
     m
+}
+
+fn monitor(topics: &[&str]) -> StalenessMonitor {
+    monitor_for(Arc::new(Polygon), topics)
+}
+
+/// Feeds `events` every 100 ms for 1 s, then checks 1.1 s after the last
+/// delivery, when every fed topic must be stale: the topics that went stale.
+fn fed_then_silent(m: &mut StalenessMonitor, events: &[Event]) -> Vec<String> {
+    let t0 = Instant::now();
+    for i in 0..10 {
+        m.observe(events, t0 + ms(100 * i));
+    }
+    let mut stale: Vec<String> = m
+        .check(t0 + ms(900 + 1_100))
+        .into_iter()
+        .map(|c| c.topic)
+        .collect();
+    stale.sort();
+    stale
 }
 
 fn ms(n: u64) -> Duration {
@@ -71,7 +127,10 @@ fn topics_are_judged_against_their_own_gap() {
         m.observe(&batch, t0 + ms(100 * i));
     }
     // ILLIQ last traded at 15 s; 3 s later it is quiet but not stale.
-    assert!(m.check(t0 + ms(19_900 + 3_000)).iter().all(|c| c.topic != "T.ILLIQ"));
+    assert!(m
+        .check(t0 + ms(19_900 + 3_000))
+        .iter()
+        .all(|c| c.topic != "T.ILLIQ"));
 }
 
 #[test]
@@ -80,7 +139,10 @@ fn topics_without_enough_history_and_other_types_are_not_judged() {
     let t0 = Instant::now();
     m.observe(&[trade("A")], t0);
     m.observe(&[trade("A")], t0 + ms(10));
-    assert!(m.check(t0 + ms(60_000)).is_empty(), "two samples are not enough");
+    assert!(
+        m.check(t0 + ms(60_000)).is_empty(),
+        "two samples are not enough"
+    );
 }
 
 #[test]
@@ -91,5 +153,88 @@ fn changing_topics_keeps_history_of_those_that_stay() {
         m.observe(&[trade("A")], t0 + ms(100 * i));
     }
     m.set_topics(&["T.*".to_owned(), "Q.AAPL".to_owned()]);
-    assert_eq!(m.check(t0 + ms(900 + 1_100)).len(), 1, "T.* kept its history");
+    assert_eq!(
+        m.check(t0 + ms(900 + 1_100)).len(),
+        1,
+        "T.* kept its history"
+    );
+}
+
+#[test]
+fn polygon_topics_take_only_their_own_events() {
+    let topics = [
+        "T.*",
+        "XT.BTC-USD",
+        "Q.AAPL",
+        "A.*",
+        "AM.MSFT",
+        "T.O:SPY241220P00720000",
+    ];
+    let mut m = monitor(&topics);
+    // Only trades of AAPL: `T.*` alone learns a gap; nothing else was fed.
+    assert_eq!(fed_then_silent(&mut m, &[trade("AAPL")]), vec!["T.*"]);
+
+    let mut m = monitor(&topics);
+    let events = [
+        trade("O:SPY241220P00720000"),
+        // Polygon's crypto pairs have a dash; the decoder marks them crypto.
+        trade_of("BTC-USD", AssetClass::Crypto),
+        quote("AAPL"),
+        quote("MSFT"),
+        bar("X", AggWindow::Second),
+        bar("MSFT", AggWindow::Minute),
+    ];
+    let want = [
+        "A.*",
+        "AM.MSFT",
+        "Q.AAPL",
+        "T.*",
+        "T.O:SPY241220P00720000",
+        "XT.BTC-USD",
+    ];
+    assert_eq!(fed_then_silent(&mut m, &events), want);
+}
+
+#[test]
+fn alpaca_topics_are_watched_in_both_spellings() {
+    let alpaca = || -> Arc<dyn Provider> { Arc::new(Alpaca::default()) };
+    let topics = [
+        "trades:AAPL",
+        "T.MSFT",
+        "quotes:*",
+        "bars:SPY",
+        "AM.QQQ",
+        "dailyBars:SPY",
+    ];
+    let mut m = monitor_for(alpaca(), &topics);
+    let events = [
+        trade("AAPL"),
+        trade("MSFT"),
+        quote("AMD"),
+        bar("SPY", AggWindow::Minute),
+        bar("QQQ", AggWindow::Minute),
+        bar("SPY", AggWindow::Day),
+    ];
+    let mut want = topics.map(str::to_owned).to_vec();
+    want.sort();
+    assert_eq!(fed_then_silent(&mut m, &events), want);
+
+    // Crypto pairs, wildcards, and topics that are never judged.
+    let topics = [
+        "trades:BTC/USD",
+        "trades:*",
+        "updatedBars:SPY",
+        "statuses:*",
+        "nope:X",
+    ];
+    let mut m = monitor_for(alpaca(), &topics);
+    assert_eq!(
+        fed_then_silent(&mut m, &[trade("BTC/USD")]),
+        vec!["trades:*", "trades:BTC/USD"]
+    );
+    let mut m = monitor_for(alpaca(), &topics);
+    assert_eq!(
+        fed_then_silent(&mut m, &[trade("ETH/USD")]),
+        vec!["trades:*"]
+    );
 }

@@ -6,35 +6,74 @@
 //! [`crate::ws_session::WsSession`] and [`crate::message_handler::MessageHandler`]
 //! hold an `Arc<dyn Provider>` and know nothing vendor-specific.
 
+pub mod alpaca;
+mod alpaca_control;
+pub mod alpaca_decode;
+mod alpaca_topic;
 mod flex;
+mod frame;
 pub mod polygon;
 pub mod polygon_decode;
+mod rfc3339;
+pub mod topic;
 
 use std::fmt;
 
 use crate::events::Event;
 use crate::secret::Credentials;
+pub use topic::{Stream, TopicKey};
 
-/// What a provider must implement. Adding a provider is one file with one of
-/// these and one line in [`by_name`].
+/// What a provider must implement. Adding a provider is one module with one
+/// of these and one line in [`by_name`].
+///
+/// One instance serves every feed of a pipeline, from the sessions' and the
+/// handlers' threads at once; a provider that keeps state (Alpaca remembers
+/// how topics were spelled) keeps it behind a lock.
 pub trait Provider: Send + Sync + fmt::Debug + 'static {
-    /// Stable lowercase name (`polygon`).
+    /// Stable lowercase name (`polygon`, `alpaca`).
     fn name(&self) -> &'static str;
 
-    /// The message that authenticates, sent once the server greeted us.
+    /// The WebSocket URL of one of the provider's markets or feeds, named the
+    /// way the provider names them: Polygon's market (`stocks`, `options`,
+    /// `indices`, `forex`, `crypto`), Alpaca's feed (`iex`, `sip`,
+    /// `delayed_sip`, `test`, `crypto`). `None` for a name the provider does not
+    /// serve, so configuration can reject it instead of connecting to a 404.
+    fn default_url(&self, market: &str) -> Option<String>;
+
+    /// What a subscribed topic, spelled as the user configured it, delivers.
+    /// `None` when the topic is not valid for this provider or delivers nothing
+    /// tapewatch decodes; such topics are not watched for staleness. Must be
+    /// pure and cheap: it is called whenever the subscription set changes.
+    fn topic_of(&self, topic: &str) -> Option<TopicKey>;
+
+    /// The message that authenticates, sent once the server greeted us. The
+    /// only place a provider calls [`crate::secret::ApiKey::expose`]; the text
+    /// goes on the wire and nowhere else.
     fn auth_message(&self, credentials: &Credentials) -> String;
 
-    /// The message that adds `topics` to the live subscription.
+    /// The message that adds `topics` to the live subscription. The session
+    /// matches acknowledgements to topics by their exact text, so [`control`]
+    /// must later report each of these as `Subscribed` spelled as given here.
+    ///
+    /// [`control`]: Provider::control
     fn subscribe_message(&self, topics: &[String]) -> String;
 
-    /// The message that removes `topics` from the live subscription.
+    /// The message that removes `topics` from the live subscription; acknowledged
+    /// as `Unsubscribed`, spelled as given, like [`Provider::subscribe_message`].
     fn unsubscribe_message(&self, topics: &[String]) -> String;
 
     /// Reads the control replies (greeting, auth result, acks, errors) in a frame.
-    /// Must be cheap for pure data frames: they are the common case.
+    /// Must be cheap for pure data frames: they are the common case. Errors
+    /// that retrying cannot fix (bad key, feed not in the plan) must come out
+    /// as [`Severity::Terminal`] events, "too many connections" as
+    /// [`Severity::Throttle`]. `has_data` must be true for any frame that may
+    /// hold data or cannot be read, so the decoder sees and counts it.
     fn control(&self, frame: &[u8]) -> Control;
 
-    /// Decodes a data frame into events; problems go to `issues`, never panics.
+    /// Decodes a data frame into events, appended to `out`. Never panics on
+    /// any input: each bad element becomes one [`DecodeIssue`] in `issues` and
+    /// the rest of the frame is still decoded; control messages and documented
+    /// message types tapewatch does not use are skipped without an issue.
     fn decode(&self, frame: &[u8], out: &mut Vec<Event>, issues: &mut Vec<DecodeIssue>);
 }
 
@@ -42,6 +81,7 @@ pub trait Provider: Send + Sync + fmt::Debug + 'static {
 pub fn by_name(name: &str) -> Option<std::sync::Arc<dyn Provider>> {
     match name {
         "polygon" | "massive" => Some(std::sync::Arc::new(polygon::Polygon)),
+        "alpaca" => Some(std::sync::Arc::new(alpaca::Alpaca::default())),
         _ => None,
     }
 }

@@ -4,8 +4,9 @@
 //! `auth_failed` → `{"action":"subscribe","params":"T.*,Q.AAPL"}` → one
 //! `success` status per topic → data frames (JSON arrays keyed by `ev`).
 
+use super::topic::{Stream, TopicKey, ANY_CLASS};
 use super::{polygon_decode, Control, ControlEvent, DecodeIssue, Provider};
-use crate::events::Event;
+use crate::events::{AssetClass, Event, Symbol};
 use crate::secret::Credentials;
 
 /// The Polygon/Massive provider.
@@ -16,10 +17,44 @@ pub struct Polygon;
 pub const DEFAULT_FEED_HOST: &str = "wss://socket.massive.com";
 /// Default REST base URL.
 pub const DEFAULT_REST_URL: &str = "https://api.massive.com";
+/// The markets served under [`DEFAULT_FEED_HOST`], one path segment each.
+const MARKETS: &[&str] = &["stocks", "options", "indices", "forex", "crypto"];
 
 impl Provider for Polygon {
     fn name(&self) -> &'static str {
         "polygon"
+    }
+
+    fn default_url(&self, market: &str) -> Option<String> {
+        MARKETS
+            .contains(&market)
+            .then(|| format!("{DEFAULT_FEED_HOST}/{market}"))
+    }
+
+    fn topic_of(&self, topic: &str) -> Option<TopicKey> {
+        // `T` covers stocks and options, crypto trades come as `XT`; quotes and
+        // aggregates are per market, so their symbol alone decides the class.
+        const NOT_CRYPTO: &[AssetClass] = &[AssetClass::Stock, AssetClass::Option];
+        const CRYPTO: &[AssetClass] = &[AssetClass::Crypto];
+        let (prefix, symbol) = topic.split_once('.')?;
+        let (stream, classes) = match prefix.trim() {
+            "T" => (Stream::Trades, NOT_CRYPTO),
+            "XT" => (Stream::Trades, CRYPTO),
+            "Q" => (Stream::Quotes, ANY_CLASS),
+            "A" => (Stream::SecondBars, ANY_CLASS),
+            "AM" => (Stream::MinuteBars, ANY_CLASS),
+            _ => return None,
+        };
+        let symbol = match symbol.trim() {
+            "" => return None,
+            "*" => None,
+            s => Some(Symbol::new(s)),
+        };
+        Some(TopicKey {
+            stream,
+            classes,
+            symbol,
+        })
     }
 
     fn auth_message(&self, credentials: &Credentials) -> String {
@@ -129,6 +164,27 @@ mod tests {
             Polygon.unsubscribe_message(&topics[..1]),
             r#"{"action":"unsubscribe","params":"T.*"}"#
         );
+    }
+
+    #[test]
+    fn default_urls_and_topics() {
+        assert_eq!(
+            Polygon.default_url("options").as_deref(),
+            Some("wss://socket.massive.com/options")
+        );
+        assert_eq!(Polygon.default_url("iex"), None);
+        let key = Polygon.topic_of(" XT.BTC-USD").expect("valid topic");
+        assert_eq!(key.stream, Stream::Trades);
+        assert_eq!(key.classes, &[AssetClass::Crypto]);
+        assert_eq!(key.symbol.as_deref(), Some("BTC-USD"));
+        let key = Polygon
+            .topic_of("T.O:SPY241220P00720000")
+            .expect("valid topic");
+        assert_eq!(key.symbol.as_deref(), Some("O:SPY241220P00720000"));
+        assert_eq!(Polygon.topic_of("AM.*").map(|k| k.symbol), Some(None));
+        for bad in ["bogus", "ZZ.X", "T.", "LULD.AAPL", "trades:AAPL"] {
+            assert_eq!(Polygon.topic_of(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -1,17 +1,13 @@
 //! Decoder for Polygon/Massive data frames: a JSON array of events keyed by `ev`.
 //!
 //! One pass over the frame: each array element is visited as a flat set of
-//! [`Flex`] fields borrowed from the frame, then turned into a typed [`Event`]
+//! `Flex` fields borrowed from the frame, then turned into a typed [`Event`]
 //! by its `ev`. A bad element (unknown `ev`, missing or mistyped field, value out
 //! of range) is reported as a [`DecodeIssue`] and skipped; the rest of the frame
 //! is still decoded. Only a frame that is not valid JSON is lost whole.
 
-use std::fmt;
-
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
-
-use super::flex::{Flex, Key};
+use super::flex::Flex;
+use super::frame::{decode_array, short_number, truncate, Fields};
 use super::{DecodeIssue, IssueKind};
 use crate::events::{AggWindow, Aggregate, AssetClass, Event, Quote, Status, Symbol, Trade};
 
@@ -22,86 +18,7 @@ const IGNORED_EVENTS: &[&str] = &[
 
 /// Decodes one Polygon frame, appending events to `out` and problems to `issues`.
 pub fn decode_frame(frame: &[u8], out: &mut Vec<Event>, issues: &mut Vec<DecodeIssue>) {
-    let mut de = serde_json::Deserializer::from_slice(frame);
-    let seed = FrameSeed { out, issues };
-    let result = de.deserialize_any(seed).and_then(|()| de.end());
-    if let Err(e) = result {
-        let kind = if e.is_eof() {
-            IssueKind::Truncated
-        } else {
-            IssueKind::Malformed
-        };
-        issues.push(DecodeIssue::new(kind, e.to_string()));
-    }
-}
-
-struct FrameSeed<'o> {
-    out: &'o mut Vec<Event>,
-    issues: &'o mut Vec<DecodeIssue>,
-}
-
-impl<'de> DeserializeSeed<'de> for FrameSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for FrameSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON array of events")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(raw) = seq.next_element::<RawEvent<'de>>()? {
-            match raw.into_event() {
-                Ok(Some(event)) => self.out.push(event),
-                Ok(None) => {}
-                Err(issue) => self.issues.push(issue),
-            }
-        }
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        self.issues.push(DecodeIssue::new(
-            IssueKind::NotArray,
-            "frame is a JSON object, expected an array",
-        ));
-        Ok(())
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        self.not_array("a string")
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        self.not_array("a number")
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        self.not_array("a number")
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        self.not_array("a number")
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        self.not_array("a boolean")
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        self.not_array("null")
-    }
-}
-
-impl FrameSeed<'_> {
-    fn not_array<E>(self, what: &str) -> Result<(), E> {
-        self.issues.push(DecodeIssue::new(
-            IssueKind::NotArray,
-            format!("frame is {what}, expected an array"),
-        ));
-        Ok(())
-    }
+    decode_array::<RawEvent>(frame, out, issues)
 }
 
 /// One array element, every field optional and loosely typed.
@@ -131,83 +48,34 @@ struct RawEvent<'a> {
     message: Flex<'a>,
 }
 
-impl<'de> Deserialize<'de> for RawEvent<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(RawEventVisitor)
-    }
-}
-
-struct RawEventVisitor;
-
-impl<'de> Visitor<'de> for RawEventVisitor {
-    type Value = RawEvent<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an event object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut raw = RawEvent::default();
-        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            let slot = match key.as_ref() {
-                "ev" => &mut raw.ev,
-                "sym" => &mut raw.sym,
-                "pair" => &mut raw.pair,
-                "p" => &mut raw.p,
-                "s" => &mut raw.s,
-                "x" => &mut raw.x,
-                "c" => &mut raw.c,
-                "t" => &mut raw.t,
-                "q" => &mut raw.q,
-                "o" => &mut raw.o,
-                "h" => &mut raw.h,
-                "l" => &mut raw.l,
-                "v" => &mut raw.v,
-                "vw" => &mut raw.vw,
-                "e" => &mut raw.e,
-                "bp" => &mut raw.bp,
-                "bs" => &mut raw.bs,
-                "ap" => &mut raw.ap,
-                "as" => &mut raw.ask_size,
-                "status" => &mut raw.status,
-                "message" => &mut raw.message,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
-            };
-            *slot = map.next_value::<Flex<'de>>()?;
-        }
-        Ok(raw)
+impl<'a> Fields<'a> for RawEvent<'a> {
+    fn slot(&mut self, key: &str) -> Option<&mut Flex<'a>> {
+        Some(match key {
+            "ev" => &mut self.ev,
+            "sym" => &mut self.sym,
+            "pair" => &mut self.pair,
+            "p" => &mut self.p,
+            "s" => &mut self.s,
+            "x" => &mut self.x,
+            "c" => &mut self.c,
+            "t" => &mut self.t,
+            "q" => &mut self.q,
+            "o" => &mut self.o,
+            "h" => &mut self.h,
+            "l" => &mut self.l,
+            "v" => &mut self.v,
+            "vw" => &mut self.vw,
+            "e" => &mut self.e,
+            "bp" => &mut self.bp,
+            "bs" => &mut self.bs,
+            "ap" => &mut self.ap,
+            "as" => &mut self.ask_size,
+            "status" => &mut self.status,
+            "message" => &mut self.message,
+            _ => return None,
+        })
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(RawEvent::not_object())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(RawEvent::not_object())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(RawEvent::not_object())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(RawEvent::not_object())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(RawEvent::not_object())
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(RawEvent::not_object())
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(RawEvent::not_object())
-    }
-}
-
-type Field<T> = Result<T, DecodeIssue>;
-
-impl<'a> RawEvent<'a> {
     fn not_object() -> Self {
         RawEvent {
             not_object: true,
@@ -216,6 +84,14 @@ impl<'a> RawEvent<'a> {
     }
 
     fn into_event(self) -> Result<Option<Event>, DecodeIssue> {
+        self.event()
+    }
+}
+
+type Field<T> = Result<T, DecodeIssue>;
+
+impl<'a> RawEvent<'a> {
+    fn event(self) -> Result<Option<Event>, DecodeIssue> {
         if self.not_object {
             return Err(DecodeIssue::new(
                 IssueKind::NotObject,
@@ -318,7 +194,7 @@ impl<'a> RawEvent<'a> {
         if v > 0.0 && v < 1e12 {
             Ok(v)
         } else {
-            Err(self.bad(key, &format!("{v} is out of range")))
+            Err(self.bad(key, &format!("{} is out of range", short_number(v))))
         }
     }
 
@@ -327,7 +203,7 @@ impl<'a> RawEvent<'a> {
         if (0.0..1e15).contains(&v) {
             Ok(v)
         } else {
-            Err(self.bad(key, &format!("{v} is out of range")))
+            Err(self.bad(key, &format!("{} is out of range", short_number(v))))
         }
     }
 
@@ -366,14 +242,6 @@ impl<'a> RawEvent<'a> {
                 truncate(self.ev_name())
             ),
         )
-    }
-}
-
-/// Keeps attacker-controlled text in error messages short.
-fn truncate(s: &str) -> &str {
-    match s.char_indices().nth(16) {
-        Some((i, _)) => &s[..i],
-        None => s,
     }
 }
 

@@ -188,6 +188,9 @@ fn bad_elements_are_reported_and_the_rest_of_the_frame_survives() {
         (r#"{"ev":"T","sym":"A","p":"1.0","s":1,"t":1651684192462}"#.into(), IssueKind::BadValue),
         (r#"{"ev":"T","sym":"A","p":-5,"s":1,"t":1651684192462}"#.into(), IssueKind::BadValue),
         (r#"{"ev":"T","sym":"A","p":1e300,"s":1,"t":1651684192462}"#.into(), IssueKind::BadValue),
+        (r#"{"ev":"T","sym":"A","p":-1e-300,"s":1,"t":1651684192462}"#.into(), IssueKind::BadValue),
+        (r#"{"ev":"T","sym":"A","p":1.0,"s":-5e-324,"t":1651684192462}"#.into(), IssueKind::BadValue),
+        (r#"{"ev":"Q","sym":"A","bp":-1.7976931348623157e308,"ap":1,"t":1651684192462}"#.into(), IssueKind::BadValue),
         (r#"{"ev":"T","sym":"A","p":1.0,"s":1,"t":1651684192462000000}"#.into(), IssueKind::BadValue),
         (r#"{"ev":"T","sym":"","p":1.0,"s":1,"t":1651684192462}"#.into(), IssueKind::BadValue),
         (r#"{"ev":"Q","sym":"A","t":1651684192462}"#.into(), IssueKind::MissingField),
@@ -202,6 +205,7 @@ fn bad_elements_are_reported_and_the_rest_of_the_frame_survives() {
         assert_eq!(got.len(), 2, "{frame}");
         assert_eq!(issues.len(), 1, "{frame}: {issues:?}");
         assert_eq!(issues[0].kind, kind, "{frame}: {issues:?}");
+        assert!(issues[0].detail.len() < 200, "{frame}: {issues:?}");
     }
 }
 
@@ -232,4 +236,39 @@ fn issue_text_is_specific_and_short() {
     assert!(issues[0].detail.len() < 100, "{}", issues[0].detail);
     let (_, issues) = decode(r#"[{"ev":"T","sym":"A","p":1.0,"t":1651684192462}]"#);
     assert_eq!(issues[0].detail, "`T` event: field `s` is missing");
+}
+
+#[test]
+fn out_of_range_numbers_are_written_briefly() {
+    // The first frame is the fuzzer's first finding (fuzz/README.md): `1e300`
+    // used to be written out as 301 digits in the issue detail.
+    let cases: &[(&str, &str)] = &[
+        (
+            r#"[{"ev":"T","sym":"A","p":1.0,"s":1,"t":1651684192462},{"ev":"T","sym":"A","p":1e300,"s":1,"t":1651684192462},{"ev":"T","sym":"A","p":1.0,"s":1,"t":1651684192462}]"#,
+            "`T` event: field `p`: 1e300 is out of range",
+        ),
+        (
+            r#"[{"ev":"T","sym":"A","p":-1e-300,"s":1,"t":1651684192462}]"#,
+            "`T` event: field `p`: -1e-300 is out of range",
+        ),
+        (
+            r#"[{"ev":"Q","sym":"A","bp":1,"ap":-1.7976931348623157e308,"t":1651684192462}]"#,
+            "`Q` event: field `ap`: -1.7976931348623157e308 is out of range",
+        ),
+        // Ordinary magnitudes keep their plain spelling.
+        (
+            r#"[{"ev":"T","sym":"A","p":-5.25,"s":1,"t":1651684192462}]"#,
+            "`T` event: field `p`: -5.25 is out of range",
+        ),
+        (
+            r#"[{"ev":"T","sym":"A","p":1e12,"s":1,"t":1651684192462}]"#,
+            "`T` event: field `p`: 1000000000000 is out of range",
+        ),
+    ];
+    for (frame, want) in cases {
+        let (got, issues) = decode(frame);
+        let details: Vec<&str> = issues.iter().map(|i| i.detail.as_str()).collect();
+        assert_eq!(details, [*want], "{frame}");
+        assert!(got.iter().all(|e| matches!(e, Event::Trade(_))), "{frame}");
+    }
 }
