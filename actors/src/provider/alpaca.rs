@@ -205,17 +205,13 @@ impl Provider for Alpaca {
 
 /// True when the frame holds one of the strings `"success"`, `"subscription"`
 /// or `"error"`: every control message has one as its `T`, and a data frame
-/// almost never does, so data frames skip the parse. One pass, looking only
-/// after quotes.
+/// almost never does, so data frames skip the parse. The searches are SIMD
+/// substring scans, because this runs on every data frame.
 fn may_hold_control(frame: &[u8]) -> bool {
-    frame.iter().enumerate().any(|(i, &b)| {
-        b == b'"' && {
-            let rest = &frame[i + 1..];
-            rest.starts_with(b"success\"")
-                || rest.starts_with(b"subscription\"")
-                || rest.starts_with(b"error\"")
-        }
-    })
+    use memchr::memmem::find;
+    find(frame, b"\"success\"").is_some()
+        || find(frame, b"\"subscription\"").is_some()
+        || find(frame, b"\"error\"").is_some()
 }
 
 #[cfg(test)]
