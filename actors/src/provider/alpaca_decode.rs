@@ -151,9 +151,9 @@ impl RawMessage<'_> {
         Ok(Event::Quote(Quote {
             class: class_of(&symbol),
             bid: self.non_negative("bp", &self.bp)?,
-            bid_size: self.bs.f64().unwrap_or(0.0),
+            bid_size: self.optional_size("bs", &self.bs)?,
             ask: self.non_negative("ap", &self.ap)?,
-            ask_size: self.ask_size.f64().unwrap_or(0.0),
+            ask_size: self.optional_size("as", &self.ask_size)?,
             time_ms: self.time()?,
             symbol,
         }))
@@ -197,6 +197,15 @@ impl RawMessage<'_> {
             Ok(v)
         } else {
             Err(self.bad(key, &format!("{} is out of range", short_number(v))))
+        }
+    }
+
+    /// A size that may be absent (then 0) but, when sent, must be a sane number.
+    fn optional_size(&self, key: &'static str, flex: &Flex) -> Field<f64> {
+        if flex.is_present() {
+            self.non_negative(key, flex)
+        } else {
+            Ok(0.0)
         }
     }
 

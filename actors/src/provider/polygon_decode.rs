@@ -161,9 +161,9 @@ impl<'a> RawEvent<'a> {
             class: AssetClass::of(&symbol),
             symbol,
             bid: self.non_negative("bp", &self.bp)?,
-            bid_size: self.bs.f64().unwrap_or(0.0),
+            bid_size: self.optional_size("bs", &self.bs)?,
             ask: self.non_negative("ap", &self.ap)?,
-            ask_size: self.ask_size.f64().unwrap_or(0.0),
+            ask_size: self.optional_size("as", &self.ask_size)?,
             time_ms: self.time("t", &self.t)?,
         }))
     }
@@ -195,6 +195,15 @@ impl<'a> RawEvent<'a> {
             Ok(v)
         } else {
             Err(self.bad(key, &format!("{} is out of range", short_number(v))))
+        }
+    }
+
+    /// A size that may be absent (then 0) but, when sent, must be a sane number.
+    fn optional_size(&self, key: &'static str, flex: &Flex) -> Field<f64> {
+        if flex.is_present() {
+            self.non_negative(key, flex)
+        } else {
+            Ok(0.0)
         }
     }
 

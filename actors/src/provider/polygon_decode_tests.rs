@@ -194,6 +194,7 @@ fn bad_elements_are_reported_and_the_rest_of_the_frame_survives() {
         (r#"{"ev":"T","sym":"A","p":1.0,"s":1,"t":1651684192462000000}"#.into(), IssueKind::BadValue),
         (r#"{"ev":"T","sym":"","p":1.0,"s":1,"t":1651684192462}"#.into(), IssueKind::BadValue),
         (r#"{"ev":"Q","sym":"A","t":1651684192462}"#.into(), IssueKind::MissingField),
+        (r#"{"ev":"Q","sym":"A","bp":1,"ap":2,"bs":-3,"t":1651684192462}"#.into(), IssueKind::BadValue),
         (r#"{"ev":"AM","sym":"A","o":1,"h":1,"l":1,"c":[1],"s":1651684192462,"e":1651684192462}"#.into(), IssueKind::BadValue),
         (r#"[1,2]"#.into(), IssueKind::NotObject),
         (r#""T""#.into(), IssueKind::NotObject),
