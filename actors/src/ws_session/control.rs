@@ -114,7 +114,7 @@ impl WsSession {
 
     fn fail_terminally(&mut self, event: &ControlEvent, ctx: &mut Context<Self>) {
         let reason = match event {
-            ControlEvent::AuthFailed(m) => format!("authentication failed: {m}"),
+            ControlEvent::AuthFailed(m) => format!("the provider rejected the credentials: {m}"),
             other => format!("{other:?}"),
         };
         tracing::error!(feed = %self.deps.feed, %reason, "stopping: retrying cannot fix this");
