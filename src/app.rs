@@ -24,7 +24,7 @@ use tapewatch_actors::message_handler::{HandlerDeps, MessageHandler};
 use tapewatch_actors::messages::{EnrichRequest, Events, Fatal, Output, RawFrame};
 use tapewatch_actors::metrics::Metrics;
 use tapewatch_actors::rest_fetcher::{RestFetcher, RestFetcherDeps};
-use tapewatch_actors::secret::Credentials;
+use tapewatch_actors::secret::{ApiKey, Credentials};
 use tapewatch_actors::sink::LineSink;
 use tapewatch_actors::stage::{Fanout, Slot, StageGauge, StageSender};
 use tapewatch_actors::ws_session::{GetSessionState, SessionDeps, SessionShared, WsSession};
@@ -38,6 +38,7 @@ use crate::sinks;
 pub struct PipelineBuilder {
     config: Config,
     credentials: Credentials,
+    rest_key: Option<ApiKey>,
     event_subscribers: Vec<Recipient<Events>>,
     output_subscribers: Vec<Recipient<Output>>,
 }
@@ -46,10 +47,17 @@ pub struct PipelineBuilder {
 pub(crate) type AddrSlot<A> = Arc<ArcSwap<Addr<A>>>;
 
 /// Starts a pipeline from a configuration.
+///
+/// The REST key defaults to the feed key for Polygon/Massive, whose REST API
+/// takes the same key; other providers enrich only when
+/// [`PipelineBuilder::rest_key`] supplies a Polygon key.
 pub fn builder(config: Config, credentials: Credentials) -> PipelineBuilder {
+    let same_key = matches!(config.provider.as_str(), "polygon" | "massive");
+    let rest_key = (same_key && !credentials.key.is_empty()).then(|| credentials.key.clone());
     PipelineBuilder {
         config,
         credentials,
+        rest_key,
         event_subscribers: Vec::new(),
         output_subscribers: Vec::new(),
     }
@@ -119,12 +127,19 @@ impl PipelineBuilder {
         self
     }
 
+    /// Sets the key for REST enrichment (`None`: enrichments are `skipped`).
+    pub fn rest_key(mut self, key: Option<ApiKey>) -> Self {
+        self.rest_key = key.filter(|k| !k.is_empty());
+        self
+    }
+
     /// Creates every actor and connects the feeds.
     pub fn start(self) -> Result<Pipeline, StartError> {
         tapewatch_actors::ws_client::install_crypto_provider();
         let PipelineBuilder {
             config,
             credentials,
+            rest_key,
             event_subscribers,
             output_subscribers,
         } = self;
@@ -133,8 +148,9 @@ impl PipelineBuilder {
         // One provider instance per feed: a provider may keep per-connection
         // protocol state (Alpaca remembers how each topic was spelled).
         let new_provider = || {
-            tapewatch_actors::provider::by_name(&config.provider)
-                .ok_or_else(|| StartError::Config(format!("unknown provider `{}`", config.provider)))
+            tapewatch_actors::provider::by_name(&config.provider).ok_or_else(|| {
+                StartError::Config(format!("unknown provider `{}`", config.provider))
+            })
         };
         new_provider()?;
         let roots = crate::tls::extra_roots(&config.tls).map_err(StartError::Config)?;
@@ -193,7 +209,7 @@ impl PipelineBuilder {
         // RestFetcher, fed by the detector. The cache outlives restarts.
         let rest_deps = RestFetcherDeps {
             config: config.rest.clone(),
-            key: (!credentials.key.is_empty()).then(|| credentials.key.clone()),
+            key: rest_key,
             metrics: metrics.clone(),
             gauge: StageGauge::new(&metrics, "rest"),
             outputs: outputs.clone(),
