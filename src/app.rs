@@ -201,7 +201,7 @@ impl PipelineBuilder {
             slot,
             StageGauge::new(&metrics, "sink"),
         ));
-        let subscriber_gauge = StageGauge::new(&metrics, "subscriber");
+        let subscriber_gauge = StageGauge::drops_only(&metrics, "subscriber");
         for r in output_subscribers {
             outputs.push(StageSender::new(r, subscriber_gauge.clone()));
         }

@@ -55,6 +55,10 @@ pub struct RunArgs {
     /// Stop after this long (e.g. `90s`, `2h`); runs until Ctrl-C otherwise.
     #[arg(long)]
     duration: Option<humantime::Duration>,
+    /// Address of the HTTP API and `/ws` (e.g. `127.0.0.1:8787`); anything but
+    /// loopback needs TAPEWATCH_TOKEN.
+    #[arg(long)]
+    http_bind: Option<std::net::SocketAddr>,
 }
 
 /// Exit status for a configuration error.
@@ -123,6 +127,9 @@ pub fn apply_flags(config: &mut Config, args: &RunArgs) {
     }
     if let Some(format) = args.format {
         config.output.stdout = format;
+    }
+    if let Some(bind) = args.http_bind {
+        config.http.bind = bind;
     }
 }
 

@@ -14,6 +14,8 @@ use tapewatch_actors::rules::DetectorConfig;
 use tapewatch_actors::staleness::StalenessConfig;
 use tapewatch_actors::ws_session::ConnectionConfig;
 
+pub use crate::http::HttpConfig;
+
 /// The whole configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -38,6 +40,8 @@ pub struct Config {
     pub output: OutputConfig,
     /// TLS trust settings.
     pub tls: TlsConfig,
+    /// The HTTP API and downstream WebSocket endpoint.
+    pub http: HttpConfig,
 }
 
 impl Default for Config {
@@ -56,6 +60,7 @@ impl Default for Config {
             },
             output: OutputConfig::default(),
             tls: TlsConfig::default(),
+            http: HttpConfig::default(),
         }
     }
 }
@@ -269,6 +274,9 @@ impl Config {
                 ));
             }
         }
+        if let Err((key, message)) = self.http.validate() {
+            return Err(invalid(format!("http.{key}"), &message));
+        }
         Ok(())
     }
 }
@@ -302,6 +310,24 @@ mod tests {
         let e = c.validate("f.toml").expect_err("http is not a feed url");
         assert!(e.to_string().contains("feeds[0].url"), "{e}");
         let c = Config::parse("[pipeline]\nsink_queue = 0").expect("parses");
+        assert!(c.validate("f").is_err());
+    }
+
+    #[test]
+    fn http_needs_a_token_beyond_loopback_and_never_shows_it() {
+        let c = Config::parse("[http]\nbind = \"0.0.0.0:8787\"").expect("parses");
+        // The environment's token would satisfy the rule; only check without one.
+        if std::env::var_os(crate::http::config::TOKEN_ENV).is_none() {
+            let e = c.validate("f.toml").expect_err("no token");
+            assert!(e.to_string().contains("http.token"), "{e}");
+        }
+        let c =
+            Config::parse("[http]\nbind = \"0.0.0.0:8787\"\ntoken = \"t0k3n\"").expect("parses");
+        c.validate("f.toml").expect("a token is given");
+        assert!(!format!("{c:?}").contains("t0k3n"));
+        let (key, _) = Config::parse("[http]\nbind = \"localhost\"").expect_err("not IP:port");
+        assert!(key.starts_with("http.bind"), "{key}");
+        let c = Config::parse("[http]\nclient_queue = 0").expect("parses");
         assert!(c.validate("f").is_err());
     }
 

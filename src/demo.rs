@@ -28,10 +28,22 @@ pub struct DemoArgs {
     /// Also append every record to this JSONL file.
     #[arg(long)]
     alerts: Option<PathBuf>,
+    /// Address of the HTTP API and `/ws`; anything but loopback needs
+    /// TAPEWATCH_TOKEN.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    http_bind: std::net::SocketAddr,
 }
 
 /// Runs the demo; returns the exit status.
 pub async fn run(args: DemoArgs) -> u8 {
+    let http = crate::config::HttpConfig {
+        bind: args.http_bind,
+        ..Default::default()
+    };
+    if let Err((key, message)) = http.validate() {
+        eprintln!("tapewatch demo: --http-bind (http.{key}): {message}");
+        return crate::cli::EXIT_CONFIG;
+    }
     let key = ApiKey::new("demo");
     let simulator = match sim::start(SimConfig {
         key: Some(key.clone()),
@@ -64,6 +76,7 @@ pub async fn run(args: DemoArgs) -> u8 {
         .collect();
     let mut config = Config {
         feeds,
+        http,
         ..Config::default()
     };
     config.rest.base_url = simulator.rest_url();

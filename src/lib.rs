@@ -4,12 +4,14 @@
 //!
 //! The pipeline actors live in the `tapewatch-actors` crate; this crate is the
 //! service shell: configuration, the wiring of the topology ([`app`]), the
-//! command line, and the built-in simulator.
+//! command line, the HTTP API and downstream WebSocket endpoint ([`http`]),
+//! and the built-in simulator.
 
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod http;
 pub mod pipeline;
 pub mod pretty;
 pub mod progress;

@@ -1,4 +1,8 @@
 //! `run(config, shutdown)`: the service's entry point, used by the CLI and tests.
+//!
+//! It wires the HTTP API in: the WebSocket hub is created first and subscribed
+//! to the pipeline through the builder, then the server starts with the
+//! pipeline's handle, and it stops before the pipeline does.
 
 use std::future::Future;
 use std::time::Duration;
@@ -7,6 +11,7 @@ use tapewatch_actors::secret::Credentials;
 
 use crate::app::{self, StartError};
 use crate::config::Config;
+use crate::http::{self, Hub};
 use crate::progress::Progress;
 
 /// How a run ended.
@@ -30,7 +35,36 @@ pub async fn run(
 ) -> Result<Outcome, StartError> {
     let every = Duration::from_secs(config.pipeline.progress_interval_s.max(1));
     let show_progress = config.pipeline.progress_interval_s > 0;
-    let mut pipeline = app::builder(config, credentials).start()?;
+    let http_config = config.http.clone();
+    let hub = http_config
+        .enabled
+        .then(|| Hub::start(config.pipeline.subscriber_queue));
+    let mut builder = app::builder(config, credentials);
+    if let Some(hub) = &hub {
+        // Bounded like any subscriber: the pipeline sheds to the hub, never waits.
+        builder = builder
+            .subscribe_events(hub.clone().recipient())
+            .subscribe_outputs(hub.clone().recipient());
+    }
+    let mut pipeline = builder.start()?;
+    let server = match hub {
+        Some(hub) => match http::serve(http_config.clone(), pipeline.handle(), hub).await {
+            Ok(server) => {
+                let url = server.url();
+                let ws = url.replacen("http://", "ws://", 1);
+                eprintln!("tapewatch: HTTP API on {url} (WebSocket {ws}/ws)");
+                Some(server)
+            }
+            Err(e) => {
+                pipeline.shutdown(SHUTDOWN_GRACE).await;
+                return Err(StartError::Config(format!(
+                    "cannot serve HTTP on {}: {e}",
+                    http_config.bind
+                )));
+            }
+        },
+        None => None,
+    };
     let mut progress = Progress::default();
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     tokio::pin!(shutdown);
@@ -49,6 +83,9 @@ pub async fn run(
     };
     let sessions = pipeline.sessions().await;
     let last = progress.line(&pipeline.metrics, &sessions);
+    if let Some(server) = server {
+        server.stop().await;
+    }
     pipeline.shutdown(SHUTDOWN_GRACE).await;
     if show_progress {
         eprintln!("{last}");

@@ -46,5 +46,8 @@ pub fn specs(output: &OutputConfig) -> std::io::Result<Vec<SinkSpec>> {
 }
 
 fn open_append(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new().create(true).append(true).open(path)
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
 }

@@ -40,14 +40,29 @@ async fn rate_limits_and_server_errors_are_retried_until_ok() {
         .expect("pipeline starts");
     let mut got = Received::default();
     assert!(
-        got.until(&mut rx, Duration::from_secs(30), |r| !r.enrichments.is_empty())
+        got.until(&mut rx, Duration::from_secs(30), |r| !r
+            .enrichments
+            .is_empty())
             .await
     );
     let e = &got.enrichments[0];
     assert_eq!(e.status, EnrichStatus::Ok, "{e:?}");
-    assert!(e.latency_ms >= 1_000, "Retry-After was honoured: {} ms", e.latency_ms);
-    let requests = |status: &str| pipeline.metrics.rest_requests.with_label_values(&[status]).get();
-    assert_eq!((requests("429"), requests("500"), requests("200")), (1, 1, 1));
+    assert!(
+        e.latency_ms >= 1_000,
+        "Retry-After was honoured: {} ms",
+        e.latency_ms
+    );
+    let requests = |status: &str| {
+        pipeline
+            .metrics
+            .rest_requests
+            .with_label_values(&[status])
+            .get()
+    };
+    assert_eq!(
+        (requests("429"), requests("500"), requests("200")),
+        (1, 1, 1)
+    );
     pipeline.shutdown(Duration::from_secs(1)).await;
     sim.stop().await;
 }
@@ -71,7 +86,9 @@ async fn a_hanging_rest_service_gives_timeout_enrichments() {
         .expect("pipeline starts");
     let mut got = Received::default();
     assert!(
-        got.until(&mut rx, Duration::from_secs(30), |r| !r.enrichments.is_empty())
+        got.until(&mut rx, Duration::from_secs(30), |r| !r
+            .enrichments
+            .is_empty())
             .await
     );
     assert_eq!(got.enrichments[0].status, EnrichStatus::Timeout);
@@ -106,7 +123,10 @@ async fn shutdown_finishes_rest_calls_flushes_and_closes_with_a_close_frame() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("every line is JSON"))
         .collect();
-    let alert = records.iter().find(|r| r["type"] == "alert").expect("alert written");
+    let alert = records
+        .iter()
+        .find(|r| r["type"] == "alert")
+        .expect("alert written");
     let enrichment = records
         .iter()
         .find(|r| r["type"] == "enrichment")
@@ -114,8 +134,9 @@ async fn shutdown_finishes_rest_calls_flushes_and_closes_with_a_close_frame() {
     assert_eq!(enrichment["alert_id"], alert["id"]);
     assert_eq!(enrichment["status"], "ok");
     assert!(
-        eventually(Duration::from_secs(5), || sim.stats.client_close_codes() == vec![Some(1000)])
-            .await,
+        eventually(Duration::from_secs(5), || sim.stats.client_close_codes()
+            == vec![Some(1000)])
+        .await,
         "close codes {:?}",
         sim.stats.client_close_codes()
     );

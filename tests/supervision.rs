@@ -64,7 +64,10 @@ async fn a_panic_in_each_actor_in_turn_is_survived_and_counted() {
         .await,
         "alerts after the restarts"
     );
-    let lines_before = std::fs::read_to_string(&alerts_file).unwrap_or_default().lines().count();
+    let lines_before = std::fs::read_to_string(&alerts_file)
+        .unwrap_or_default()
+        .lines()
+        .count();
     assert!(
         eventually(Duration::from_secs(30), || {
             let text = std::fs::read_to_string(&alerts_file).unwrap_or_default();

@@ -21,6 +21,7 @@ pub struct StageGauge {
     depth: IntGauge,
     high_water: IntGauge,
     dropped: IntCounter,
+    track_depth: bool,
 }
 
 impl StageGauge {
@@ -30,12 +31,24 @@ impl StageGauge {
             depth: metrics.depth(stage),
             high_water: metrics.high_water(stage),
             dropped: metrics.dropped(stage),
+            track_depth: true,
+        }
+    }
+
+    /// Counts only drops: for receivers the pipeline does not own (extension
+    /// actors), which never report taking a message, so a depth would only grow.
+    pub fn drops_only(metrics: &Metrics, stage: &str) -> Self {
+        StageGauge {
+            track_depth: false,
+            ..StageGauge::new(metrics, stage)
         }
     }
 
     /// Called by the receiving handler once per message it takes off the queue.
     pub fn taken(&self) {
-        self.depth.dec();
+        if self.track_depth {
+            self.depth.dec();
+        }
     }
 
     /// Messages shed so far.
@@ -43,7 +56,22 @@ impl StageGauge {
         self.dropped.get()
     }
 
+    fn queued(&self) {
+        if self.track_depth {
+            self.depth.inc();
+        }
+    }
+
+    fn unqueued(&self) {
+        if self.track_depth {
+            self.depth.dec();
+        }
+    }
+
     fn note_high_water(&self) {
+        if !self.track_depth {
+            return;
+        }
         let d = self.depth.get();
         if d > self.high_water.get() {
             self.high_water.set(d);
@@ -154,19 +182,19 @@ where
     /// caller gets the reason and never blocks.
     pub fn offer(&self, msg: M) -> Result<(), Shed> {
         // Count first, so the receiver can never decrement below zero.
-        self.gauge.depth.inc();
+        self.gauge.queued();
         match self.slot.0.load().try_send(msg) {
             Ok(()) => {
                 self.gauge.note_high_water();
                 Ok(())
             }
             Err(SendError::Full(_)) => {
-                self.gauge.depth.dec();
+                self.gauge.unqueued();
                 self.gauge.dropped.inc();
                 Err(Shed::Full)
             }
             Err(SendError::Closed(_)) => {
-                self.gauge.depth.dec();
+                self.gauge.unqueued();
                 self.gauge.dropped.inc();
                 Err(Shed::Closed)
             }

@@ -1,5 +1,6 @@
 //! Shared helpers for whole-service tests: a pipeline pointed at a simulator,
-//! and a collector actor that receives every output record.
+//! and a collector actor that receives every output record; [`http`] and
+//! [`ws`] add the HTTP server and its clients.
 
 #![allow(dead_code)]
 
@@ -12,6 +13,9 @@ use tapewatch::actors::secret::{ApiKey, Credentials};
 use tapewatch::config::{Config, FeedConfig, StdoutFormat};
 use tapewatch::sim::SimHandle;
 use tokio::sync::mpsc;
+
+pub mod http;
+pub mod ws;
 
 /// Forwards every output record into a channel the test reads.
 pub struct Collector(pub mpsc::UnboundedSender<Output>);
@@ -45,6 +49,8 @@ pub fn config_for(sim: &SimHandle, markets: &[&str]) -> Config {
     config.pipeline.progress_interval_s = 0;
     config.connection.backoff_min_ms = 20;
     config.connection.backoff_max_ms = 200;
+    // Tests never take the fixed default port: several run at once.
+    config.http.bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     config
 }
 

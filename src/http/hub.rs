@@ -1,0 +1,283 @@
+//! **Hub**: fans pipeline output out to downstream WebSocket clients.
+//!
+//! The hub is subscribed to the pipeline like any extension actor
+//! (`subscribe_events`, `subscribe_outputs`) with a bounded mailbox, so the
+//! pipeline sheds to it rather than waiting. It keeps topic → clients, and
+//! serialises each update once: every subscriber gets a clone of the same
+//! `ByteString`. Each client's mailbox is its bounded send queue; a `try_send`
+//! that finds it full means the client cannot keep up, and the hub disconnects
+//! it (see [`super::link`]) instead of waiting for it or buffering more.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use bytestring::ByteString;
+use tapewatch_actors::events::Event;
+use tapewatch_actors::messages::{Events, Output};
+use tapewatch_actors::metrics::Metrics;
+
+use super::link::{Ending, Link};
+use super::protocol::{self, Topic};
+use super::subscribers::Subscribers;
+
+pub use super::hub_messages::{
+    Attach, ChangeTopics, CloseAll, HubError, Push, Register, Topics, Unregister,
+    MAX_TOPICS_PER_CLIENT,
+};
+
+/// How long an evicted client's actor has to close by itself with a close
+/// frame before its socket is shut down under it.
+pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// How often clients whose actor vanished without saying so are forgotten.
+const SWEEP_EVERY: Duration = Duration::from_secs(5);
+
+struct Entry {
+    push: Recipient<Push>,
+    link: Arc<Link>,
+    topics: BTreeSet<Topic>,
+}
+
+/// The fan-out actor.
+pub struct Hub {
+    metrics: Metrics,
+    clients: HashMap<u64, Entry>,
+    subscribers: Subscribers,
+}
+
+/// What happened to one delivery that did not go through.
+enum Failed {
+    Full(u64),
+    Gone(u64),
+}
+
+impl Hub {
+    /// Starts a hub on the current arbiter with room for `mailbox` messages
+    /// from the pipeline.
+    pub fn start(mailbox: usize) -> Addr<Hub> {
+        Hub::create(move |ctx| {
+            ctx.set_mailbox_capacity(mailbox.max(1));
+            let metrics = Metrics::new();
+            Hub {
+                metrics,
+                clients: HashMap::new(),
+                subscribers: Subscribers::default(),
+            }
+        })
+    }
+
+    /// Offers `bytes` to every client in `ids`; returns the ones that failed.
+    fn deliver(&self, ids: &HashSet<u64>, bytes: &ByteString, failed: &mut Vec<Failed>) {
+        for id in ids {
+            let Some(entry) = self.clients.get(id) else {
+                continue;
+            };
+            match entry.push.try_send(Push::Update(bytes.clone())) {
+                Ok(()) => {}
+                Err(SendError::Full(_)) => {
+                    self.metrics.ws_dropped.inc();
+                    failed.push(Failed::Full(*id));
+                }
+                Err(SendError::Closed(_)) => failed.push(Failed::Gone(*id)),
+            }
+        }
+    }
+
+    fn settle(&mut self, failed: Vec<Failed>, ctx: &mut Context<Self>) {
+        for f in failed {
+            match f {
+                Failed::Full(id) => self.evict(id, Ending::Slow, ctx),
+                // The actor stopped and counted its own ending.
+                Failed::Gone(id) => self.forget(id, ctx),
+            }
+        }
+    }
+
+    /// Disconnects a client: counts why, nudges its actor to send a close
+    /// frame, and shuts its socket down after [`CLOSE_GRACE`] in case the
+    /// actor is frozen behind a peer that stopped reading.
+    fn evict(&mut self, id: u64, why: Ending, ctx: &mut Context<Self>) {
+        let Some(entry) = self.remove(id) else {
+            return;
+        };
+        if entry.link.end(why) {
+            tracing::info!(
+                client = id,
+                reason = why.label(),
+                "disconnecting downstream client"
+            );
+        }
+        // Fails when the queue is full; the actor then sees the ending on its
+        // next message, or never runs again and is dropped below.
+        let _ = entry.push.try_send(Push::Kick);
+        Self::close_after_grace(entry.link, ctx);
+    }
+
+    /// Forgets a client whose actor stopped. Its connection may still be
+    /// flushing to a peer that does not read (actix-web waits for that
+    /// without limit), so it too is dropped after the grace if still open.
+    fn forget(&mut self, id: u64, ctx: &mut Context<Self>) {
+        if let Some(entry) = self.remove(id) {
+            Self::close_after_grace(entry.link, ctx);
+        }
+    }
+
+    fn close_after_grace(link: Arc<Link>, ctx: &mut Context<Self>) {
+        ctx.run_later(CLOSE_GRACE, move |_, _| link.force_close());
+    }
+
+    fn remove(&mut self, id: u64) -> Option<Entry> {
+        let entry = self.clients.remove(&id)?;
+        for topic in &entry.topics {
+            self.subscribers.remove(id, topic);
+        }
+        Some(entry)
+    }
+
+    fn topics_of(entry: &Entry) -> Vec<String> {
+        entry.topics.iter().map(Topic::to_string).collect()
+    }
+}
+
+impl Actor for Hub {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(SWEEP_EVERY, |hub, ctx| {
+            let gone: Vec<u64> = hub
+                .clients
+                .iter()
+                .filter(|(_, e)| !e.push.connected())
+                .map(|(id, _)| *id)
+                .collect();
+            for id in gone {
+                hub.forget(id, ctx);
+            }
+        });
+    }
+}
+
+impl Handler<Output> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, output: Output, ctx: &mut Context<Self>) {
+        let (ids, topic) = self.subscribers.of_output(&output);
+        if ids.is_empty() {
+            return;
+        }
+        let Some(bytes) = protocol::push(topic, &output) else {
+            return;
+        };
+        let mut failed = Vec::new();
+        self.deliver(ids, &bytes, &mut failed);
+        self.settle(failed, ctx);
+    }
+}
+
+impl Handler<Events> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, Events(batch): Events, ctx: &mut Context<Self>) {
+        if !self.subscribers.wants_trades() {
+            return;
+        }
+        let mut failed = Vec::new();
+        for event in &batch.events {
+            let Event::Trade(trade) = event else {
+                continue;
+            };
+            let Some(subs) = self.subscribers.of_trades(&trade.symbol) else {
+                continue;
+            };
+            if let Some(bytes) = protocol::push(&subs.topic, trade) {
+                self.deliver(&subs.ids, &bytes, &mut failed);
+            }
+        }
+        self.settle(failed, ctx);
+    }
+}
+
+impl Handler<Register> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, msg: Register, _: &mut Context<Self>) {
+        let entry = Entry {
+            push: msg.push,
+            link: msg.link,
+            topics: BTreeSet::new(),
+        };
+        self.clients.insert(entry.link.id, entry);
+    }
+}
+
+impl Handler<Unregister> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, Unregister(id): Unregister, ctx: &mut Context<Self>) {
+        self.forget(id, ctx);
+    }
+}
+
+impl Handler<ChangeTopics> for Hub {
+    type Result = Result<Vec<String>, HubError>;
+
+    fn handle(&mut self, msg: ChangeTopics, _: &mut Context<Self>) -> Self::Result {
+        let entry = self.clients.get(&msg.client).ok_or(HubError::Gone)?;
+        let mut topics = entry.topics.clone();
+        topics.extend(msg.add.iter().cloned());
+        for t in &msg.remove {
+            topics.remove(t);
+        }
+        if topics.len() > MAX_TOPICS_PER_CLIENT {
+            return Err(HubError::TooManyTopics);
+        }
+        let old = std::mem::replace(
+            &mut self
+                .clients
+                .get_mut(&msg.client)
+                .ok_or(HubError::Gone)?
+                .topics,
+            topics.clone(),
+        );
+        for t in old.difference(&topics) {
+            self.subscribers.remove(msg.client, t);
+        }
+        for t in topics.difference(&old) {
+            self.subscribers.add(msg.client, t);
+        }
+        Ok(topics.iter().map(Topic::to_string).collect())
+    }
+}
+
+impl Handler<Topics> for Hub {
+    type Result = Result<Vec<String>, HubError>;
+
+    fn handle(&mut self, Topics(id): Topics, _: &mut Context<Self>) -> Self::Result {
+        self.clients
+            .get(&id)
+            .map(Hub::topics_of)
+            .ok_or(HubError::Gone)
+    }
+}
+
+impl Handler<Attach> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, Attach(metrics): Attach, _: &mut Context<Self>) {
+        self.metrics = metrics;
+    }
+}
+
+impl Handler<CloseAll> for Hub {
+    type Result = usize;
+
+    fn handle(&mut self, _: CloseAll, ctx: &mut Context<Self>) -> usize {
+        let ids: Vec<u64> = self.clients.keys().copied().collect();
+        for id in &ids {
+            self.evict(*id, Ending::Shutdown, ctx);
+        }
+        ids.len()
+    }
+}

@@ -1,0 +1,132 @@
+//! Table tests of the downstream protocol: requests, errors, replies, pushes.
+
+use super::protocol::*;
+use serde_json::{json, Value};
+
+fn topic_list(names: &[&str]) -> Vec<Topic> {
+    names
+        .iter()
+        .map(|n| Topic::parse(n).expect("valid"))
+        .collect()
+}
+
+#[test]
+fn requests_parse() {
+    let cases = [
+        (
+            r#"{"id":7,"action":"subscribe","topics":["alerts","trades:nvda","status"]}"#,
+            json!(7),
+            Action::Subscribe(topic_list(&["alerts", "trades:NVDA", "status"])),
+        ),
+        (
+            r#"{"id":"a","action":"unsubscribe","topics":["trades:O:NVDA261218C00500000"]}"#,
+            json!("a"),
+            Action::Unsubscribe(vec![Topic::Trades("O:NVDA261218C00500000".into())]),
+        ),
+        (r#"{"id":1,"action":"status"}"#, json!(1), Action::Status),
+        (
+            r#"{"id":2.5,"action":"subscriptions"}"#,
+            json!(2.5),
+            Action::Subscriptions,
+        ),
+        (
+            r#"{"id":8,"action":"contract","ticker":"O:SPY261218C00600000"}"#,
+            json!(8),
+            Action::Contract("O:SPY261218C00600000".into()),
+        ),
+    ];
+    for (text, id, action) in cases {
+        assert_eq!(parse(text), Ok(Request { id, action }), "{text}");
+    }
+}
+
+#[test]
+fn bad_requests_say_why_and_keep_the_id() {
+    let cases: [(&str, Id, &str, bool); 12] = [
+        ("not json", None, "malformed JSON", true),
+        ("[1,2]", None, "JSON object", true),
+        (
+            r#"{"action":"status"}"#,
+            None,
+            "missing or invalid `id`",
+            false,
+        ),
+        (
+            r#"{"id":[1],"action":"status"}"#,
+            None,
+            "invalid `id`",
+            false,
+        ),
+        (r#"{"id":3}"#, Some(json!(3)), "missing `action`", false),
+        (
+            r#"{"id":3,"action":"dance"}"#,
+            Some(json!(3)),
+            "unknown action `dance`",
+            false,
+        ),
+        (
+            r#"{"id":4,"action":"subscribe"}"#,
+            Some(json!(4)),
+            "missing `topics`",
+            false,
+        ),
+        (
+            r#"{"id":4,"action":"subscribe","topics":[]}"#,
+            Some(json!(4)),
+            "1 to 256",
+            false,
+        ),
+        (
+            r#"{"id":5,"action":"subscribe","topics":["quotes"]}"#,
+            Some(json!(5)),
+            "unknown topic `quotes`",
+            false,
+        ),
+        (
+            r#"{"id":5,"action":"subscribe","topics":[5]}"#,
+            Some(json!(5)),
+            "is a string",
+            false,
+        ),
+        (
+            r#"{"id":6,"action":"subscribe","topics":["trades:A B"]}"#,
+            Some(json!(6)),
+            "invalid ticker",
+            false,
+        ),
+        (
+            r#"{"id":"x","action":"contract"}"#,
+            Some(json!("x")),
+            "needs a `ticker`",
+            false,
+        ),
+    ];
+    for (text, id, needle, malformed) in cases {
+        let e = parse(text).expect_err(text);
+        assert_eq!(e.id, id, "{text}");
+        assert!(e.message.contains(needle), "{text}: {}", e.message);
+        assert_eq!(e.malformed, malformed, "{text}");
+    }
+}
+
+#[test]
+fn ids_can_be_peeked_from_any_object() {
+    assert_eq!(peek_id(r#"{"id":9,"action":"?"}"#), Some(json!(9)));
+    assert_eq!(peek_id(r#"{"action":"status"}"#), None);
+    assert_eq!(peek_id("{"), None);
+}
+
+#[test]
+fn replies_and_pushes_have_the_documented_shape() {
+    let r: Value = serde_json::from_str(&ok(&json!(7), "topics", ["alerts"])).expect("json");
+    assert_eq!(r, json!({"id": 7, "ok": true, "topics": ["alerts"]}));
+    let e: Value = serde_json::from_str(&error(&None, "bad")).expect("json");
+    assert_eq!(e, json!({"id": null, "ok": false, "error": "bad"}));
+    let p = push("trades:NVDA", &json!({"price": 1.5})).expect("serialises");
+    let p: Value = serde_json::from_str(&p).expect("json");
+    assert_eq!(p, json!({"topic": "trades:NVDA", "data": {"price": 1.5}}));
+    assert_eq!(
+        Topic::parse("trades:aapl").expect("ok").to_string(),
+        "trades:AAPL"
+    );
+}
