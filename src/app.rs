@@ -53,7 +53,10 @@ pub(crate) type AddrSlot<A> = Arc<ArcSwap<Addr<A>>>;
 /// [`PipelineBuilder::rest_key`] supplies a Polygon key.
 pub fn builder(config: Config, credentials: Credentials) -> PipelineBuilder {
     let same_key = matches!(config.provider.as_str(), "polygon" | "massive");
-    let rest_key = (same_key && !credentials.key.is_empty()).then(|| credentials.key.clone());
+    let rest_key = match &credentials.rest {
+        Some(key) => Some(key.clone()),
+        None => (same_key && !credentials.key.is_empty()).then(|| credentials.key.clone()),
+    };
     PipelineBuilder {
         config,
         credentials,
@@ -268,7 +271,7 @@ impl PipelineBuilder {
         // One MessageHandler and one WsSession per feed; the subscription set
         // and gap history live in SessionShared and survive restarts.
         let mut sessions = Vec::new();
-        for feed in &config.feeds {
+        for (i, feed) in config.feeds.iter().enumerate() {
             let name: Arc<str> = feed.name.as_str().into();
             let provider = new_provider()?;
             let shared = SessionShared::new(feed.subscribe.iter().cloned());
@@ -294,7 +297,7 @@ impl PipelineBuilder {
             );
             let session_deps = SessionDeps {
                 feed: name.clone(),
-                url: feed.url.clone(),
+                url: config.feed_url(i).unwrap_or_else(|| feed.url.clone()),
                 shared,
                 provider: provider.clone(),
                 credentials: credentials.clone(),

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use tapewatch_actors::secret::{ApiKey, Credentials};
 
 use crate::config::{Config, ConfigError, FeedConfig, StdoutFormat};
+use crate::credentials;
 use crate::service::{self, Outcome};
 
 /// Watches live market-data feeds, detects anomalies in the trade stream and
@@ -37,6 +37,9 @@ pub struct RunArgs {
     /// TOML config file (see examples/tapewatch.toml); defaults apply without one.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Market-data provider: polygon (or massive), or alpaca.
+    #[arg(long)]
+    provider: Option<String>,
     /// One feed URL, replacing the configured feeds (e.g. wss://socket.massive.com/options).
     #[arg(long)]
     feed_url: Option<String>,
@@ -91,6 +94,9 @@ fn init_logging(filter: &str) {
 
 /// Applies `run` flags to a loaded config.
 pub fn apply_flags(config: &mut Config, args: &RunArgs) {
+    if let Some(provider) = &args.provider {
+        config.provider = provider.clone();
+    }
     if let Some(url) = &args.feed_url {
         let name = url
             .rsplit('/')
@@ -133,16 +139,6 @@ pub fn apply_flags(config: &mut Config, args: &RunArgs) {
     }
 }
 
-/// The API key from the environment (POLYGON_API_KEY, then MASSIVE_API_KEY).
-pub fn key_from_env() -> Option<ApiKey> {
-    ["POLYGON_API_KEY", "MASSIVE_API_KEY"]
-        .iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .map(|k| k.trim().to_owned())
-        .find(|k| !k.is_empty())
-        .map(ApiKey::new)
-}
-
 async fn run(args: RunArgs) -> u8 {
     let mut config = match &args.config {
         Some(path) => match Config::load(path) {
@@ -155,12 +151,15 @@ async fn run(args: RunArgs) -> u8 {
     if let Err(e) = config.validate("command line") {
         return config_error(&e);
     }
-    let Some(key) = key_from_env() else {
-        eprintln!("tapewatch: no API key: set POLYGON_API_KEY (or MASSIVE_API_KEY)");
-        return EXIT_CONFIG;
+    let credentials = match credentials::from_env(&config.provider, |n| std::env::var(n).ok()) {
+        Ok(c) => c,
+        Err(what) => {
+            eprintln!("tapewatch: no credentials for {}: {what}", config.provider);
+            return EXIT_CONFIG;
+        }
     };
     let shutdown = service::signals_or(args.duration.map(Into::into));
-    match service::run(config, Credentials::key(key), shutdown).await {
+    match service::run(config, credentials, shutdown).await {
         Ok(Outcome::Stopped) => 0,
         Ok(Outcome::Failed(reason)) => {
             eprintln!("tapewatch: stopped: {reason}");

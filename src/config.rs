@@ -20,7 +20,7 @@ pub use crate::http::HttpConfig;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Market-data provider: `polygon` (also called `massive`).
+    /// Market-data provider: `polygon` (also called `massive`) or `alpaca`.
     pub provider: String,
     /// One upstream connection per feed.
     pub feeds: Vec<FeedConfig>,
@@ -72,6 +72,8 @@ pub struct FeedConfig {
     /// Name used in logs, metrics and status records.
     pub name: String,
     /// WebSocket URL (`wss://socket.massive.com/stocks`, `.../options`).
+    /// Empty means the provider's own URL for a market named like the feed
+    /// (`stocks`/`options` for Polygon, `iex`/`sip`/`test` for Alpaca).
     pub url: String,
     /// Topics to subscribe, e.g. `T.*` or `T.AAPL`.
     pub subscribe: Vec<String>,
@@ -220,6 +222,16 @@ impl Config {
         })
     }
 
+    /// The URL of feed `i`: as configured, or the provider's default for the
+    /// market the feed is named after.
+    pub fn feed_url(&self, i: usize) -> Option<String> {
+        let feed = self.feeds.get(i)?;
+        if !feed.url.is_empty() {
+            return Some(feed.url.clone());
+        }
+        tapewatch_actors::provider::by_name(&self.provider)?.default_url(&feed.name)
+    }
+
     /// Checks values that parse but cannot work.
     pub fn validate(&self, file: &str) -> Result<(), ConfigError> {
         let invalid = |key: String, message: &str| ConfigError::Invalid {
@@ -230,14 +242,24 @@ impl Config {
         if tapewatch_actors::provider::by_name(&self.provider).is_none() {
             return Err(invalid(
                 "provider".into(),
-                "unknown provider (known: polygon, massive)",
+                "unknown provider (known: polygon, massive, alpaca)",
             ));
         }
         if self.feeds.is_empty() {
             return Err(invalid("feeds".into(), "at least one feed is needed"));
         }
         for (i, feed) in self.feeds.iter().enumerate() {
-            if !(feed.url.starts_with("ws://") || feed.url.starts_with("wss://")) {
+            let url = self.feed_url(i).unwrap_or_default();
+            if url.is_empty() {
+                return Err(invalid(
+                    format!("feeds[{i}].url"),
+                    &format!(
+                        "is empty and `{}` has no default URL for a market named `{}`",
+                        self.provider, feed.name
+                    ),
+                ));
+            }
+            if !(url.starts_with("ws://") || url.starts_with("wss://")) {
                 return Err(invalid(
                     format!("feeds[{i}].url"),
                     "must start with ws:// or wss://",
@@ -293,6 +315,22 @@ mod tests {
         assert_eq!(c.feeds[0].subscribe, vec!["T.*"]);
         assert_eq!(c.rest.base_url, "https://api.massive.com");
         c.validate("x").expect("defaults are valid");
+    }
+
+    #[test]
+    fn an_empty_feed_url_means_the_providers_own() {
+        let c = Config::parse("provider = \"alpaca\"\n[[feeds]]\nname = \"iex\"\nurl = \"\"")
+            .expect("parses");
+        assert_eq!(
+            c.feed_url(0).as_deref(),
+            Some("wss://stream.data.alpaca.markets/v2/iex")
+        );
+        c.validate("f").expect("valid");
+        let c = Config::parse("[[feeds]]\nname = \"nowhere\"\nurl = \"\"").expect("parses");
+        let e = c
+            .validate("f.toml")
+            .expect_err("no default for that market");
+        assert!(e.to_string().contains("feeds[0].url"), "{e}");
     }
 
     #[test]

@@ -43,12 +43,19 @@ pub struct Credentials {
     pub key: ApiKey,
     /// The secret, for providers that use one.
     pub secret: Option<ApiKey>,
+    /// A Polygon/Massive key for REST enrichment when the feed's own key is
+    /// not one (an Alpaca feed, for instance).
+    pub rest: Option<ApiKey>,
 }
 
 impl Credentials {
     /// Credentials made of a key alone.
     pub fn key(key: ApiKey) -> Self {
-        Credentials { key, secret: None }
+        Credentials {
+            key,
+            secret: None,
+            rest: None,
+        }
     }
 }
 
@@ -61,10 +68,12 @@ mod tests {
         let creds = Credentials {
             key: ApiKey::new("supersecretkey"),
             secret: Some(ApiKey::new("othersecret")),
+            rest: Some(ApiKey::new("resty")),
         };
         let shown = format!("{creds:?} {} {:?}", creds.key, creds.key);
         assert!(!shown.contains("supersecretkey"), "{shown}");
         assert!(!shown.contains("othersecret"), "{shown}");
+        assert!(!shown.contains("resty"), "{shown}");
         assert_eq!(creds.key.expose(), "supersecretkey");
     }
 }

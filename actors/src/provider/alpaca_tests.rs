@@ -18,6 +18,7 @@ fn auth_message_carries_key_and_secret_and_nothing_shows_them() {
     let creds = Credentials {
         key: ApiKey::new("K3Y"),
         secret: Some(ApiKey::new("S3CR3T")),
+        rest: None,
     };
     let alpaca = Alpaca::default();
     assert_eq!(
