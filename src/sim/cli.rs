@@ -1,23 +1,56 @@
-//! `tapewatch sim`: serves the simulator until Ctrl-C, optionally with the
-//! fault modes of [`Faults`] switched on.
+//! `tapewatch sim`: serves the simulator until Ctrl-C or SIGTERM, speaking
+//! Polygon's or Alpaca's protocol, optionally with the fault modes of
+//! [`Faults`] switched on.
+//!
+//! Besides a line for people, it prints `listening ADDR` on stderr once it
+//! serves, and `stats {...}` (its counters as JSON) when it stops, so that a
+//! program that started it on port 0 can find it and check what it saw.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use tapewatch_actors::secret::ApiKey;
 
-use super::{Faults, ScriptConfig, SimConfig, DEFAULT_OVERSIZE_BYTES};
+use super::cli_report::{print_script, stats_json};
+use super::{AlpacaFeed, Faults, ScriptConfig, SimConfig, SimProvider, DEFAULT_OVERSIZE_BYTES};
+
+/// The protocols `--provider` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ProviderArg {
+    /// Polygon/Massive: `/stocks`, `/options`.
+    Polygon,
+    /// Alpaca: `/v2/iex`, `/v2/sip`, `/v2/delayed_sip`, `/v2/test`.
+    Alpaca,
+}
+
+impl From<ProviderArg> for SimProvider {
+    fn from(arg: ProviderArg) -> Self {
+        match arg {
+            ProviderArg::Polygon => SimProvider::Polygon,
+            ProviderArg::Alpaca => SimProvider::Alpaca,
+        }
+    }
+}
 
 /// Flags of `tapewatch sim`.
 #[derive(Debug, Args)]
 pub struct SimArgs {
-    /// Address to serve the feeds (`/stocks`, `/options`) and REST (`/v3/...`) on.
+    /// Address to serve the feeds and REST (`/v3/...`) on; port 0 picks a free one.
     #[arg(long, default_value = "127.0.0.1:8765")]
     bind: SocketAddr,
+    /// Whose WebSocket protocol to speak.
+    #[arg(long, value_enum, default_value = "polygon")]
+    provider: ProviderArg,
     /// Accept only this API key (any key is accepted without it).
     #[arg(long)]
     key: Option<String>,
+    /// Accept only this Alpaca secret key (any secret is accepted without it).
+    #[arg(long)]
+    secret: Option<String>,
+    /// Print the first N trades of each market's script as JSON lines and exit.
+    #[arg(long, value_name = "N")]
+    print_script: Option<u64>,
     /// Seed of the deterministic script.
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -61,7 +94,7 @@ struct FaultArgs {
     #[arg(long, value_name = "N")]
     deaf_after_frames: Option<u64>,
     /// Allow one connection per key and market; extra ones get
-    /// `max_connections` and Close 1008.
+    /// `max_connections` (Alpaca: error 406) and Close 1008.
     #[arg(long)]
     max_connections: bool,
     /// Turn every connection away with `max_connections` after auth.
@@ -111,32 +144,49 @@ impl From<FaultArgs> for Faults {
     }
 }
 
-/// Serves until SIGINT/SIGTERM; returns the exit status.
+/// Serves until SIGINT/SIGTERM (or prints the script); returns the exit
+/// status.
 pub async fn serve(args: SimArgs) -> u8 {
+    let script = ScriptConfig {
+        seed: args.seed,
+        total_events: args.total,
+        ..ScriptConfig::default()
+    };
+    if let Some(count) = args.print_script {
+        return if print_script(&script, count) { 0 } else { 1 };
+    }
     let config = SimConfig {
+        provider: args.provider.into(),
         bind: args.bind,
         key: args.key.map(ApiKey::new),
+        secret: args.secret.map(ApiKey::new),
         events_per_second: args.rate,
         events_per_frame: args.events_per_frame.max(1),
-        script: ScriptConfig {
-            seed: args.seed,
-            total_events: args.total,
-            ..ScriptConfig::default()
-        },
+        script,
         rest_delay: args.rest_delay.unwrap_or_default(),
         faults: args.faults.into(),
         ..SimConfig::default()
     };
+    let provider = config.provider;
     match super::start(config).await {
         Ok(handle) => {
+            let feeds: Vec<String> = match provider {
+                SimProvider::Polygon => vec![handle.ws_url("stocks"), handle.ws_url("options")],
+                SimProvider::Alpaca => AlpacaFeed::ALL
+                    .iter()
+                    .map(|f| handle.ws_url(&f.path()))
+                    .collect(),
+            };
             eprintln!(
-                "tapewatch sim: feeds at {} and {}, REST at {}",
-                handle.ws_url("stocks"),
-                handle.ws_url("options"),
+                "tapewatch sim: feeds at {}, REST at {}",
+                feeds.join(", "),
                 handle.rest_url()
             );
+            eprintln!("listening {}", handle.addr);
             crate::service::signals().await;
+            let stats = std::sync::Arc::clone(&handle.stats);
             handle.stop().await;
+            eprintln!("stats {}", stats_json(&stats));
             0
         }
         Err(e) => {
@@ -162,6 +212,17 @@ mod tests {
         let cli = Cli::try_parse_from(std::iter::once("sim").chain(args.iter().copied()));
         cli.map(|cli| cli.sim.faults.into())
             .unwrap_or_else(|e| panic!("{args:?} must parse: {e}"))
+    }
+
+    #[test]
+    fn provider_and_secret_flags_parse() {
+        let cli = Cli::try_parse_from(["sim", "--provider", "alpaca", "--secret", "s"]);
+        let sim = cli.map(|c| c.sim).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(SimProvider::from(sim.provider), SimProvider::Alpaca);
+        assert_eq!(sim.secret.as_deref(), Some("s"));
+        let default = Cli::try_parse_from(["sim"]).map(|c| SimProvider::from(c.sim.provider));
+        assert_eq!(default.ok(), Some(SimProvider::Polygon));
+        assert!(Cli::try_parse_from(["sim", "--provider", "kraken"]).is_err());
     }
 
     #[test]

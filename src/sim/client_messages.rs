@@ -1,11 +1,13 @@
 //! How a connection answers client messages: auth, subscribe, unsubscribe,
-//! pings and closes. Every answer is a status frame, sent before any further
+//! pings and closes. Alpaca's text and binary messages are handed on to
+//! [`super::alpaca_messages`]; pings and closes are the same for both. Every answer is a status frame, sent before any further
 //! data, so acknowledgements always precede the data they enable. A deaf
 //! connection ([`super::Faults::deaf_after_frames`]) still reads and logs
 //! every message but answers none, not even a Close.
 
 use actix_ws::{AggregatedMessage, Session};
 
+use super::alpaca_protocol::{value_of_msgpack, value_of_text};
 use super::connection::{policy_close, Connection, Flow};
 use super::connection_data::PendingFrame;
 use super::connection_faults::Mode;
@@ -20,6 +22,18 @@ impl Connection {
         session: &mut Session,
         message: AggregatedMessage,
     ) -> Flow {
+        // Alpaca's messages differ; the control frames below do not.
+        let message = match (self.alpaca.is_some(), message) {
+            (true, AggregatedMessage::Text(text)) => {
+                return self.on_alpaca_message(session, value_of_text(&text)).await;
+            }
+            (true, AggregatedMessage::Binary(bytes)) => {
+                return self
+                    .on_alpaca_message(session, value_of_msgpack(&bytes))
+                    .await;
+            }
+            (_, message) => message,
+        };
         let deaf = self.mode == Mode::Deaf;
         let stats = &self.shared.stats;
         let text = match message {
@@ -127,7 +141,7 @@ impl Connection {
                 .events
                 .into_iter()
                 .filter(|e| self.subscriptions.wants(e));
-            self.pending = PendingFrame::build(self.market, wanted.collect());
+            self.pending = PendingFrame::build(self.frame_format(), wanted.collect());
         }
         for (status, message) in replies {
             if let Flow::Stop = self.reply(session, status, &message).await {

@@ -8,7 +8,8 @@
 //! out, and it is kept until the socket takes it, so a frame is never lost or
 //! reordered and the only queue is actix-ws's small bounded channel, which
 //! pushes back on the generator when the client reads slowly. Client messages
-//! are handled in [`super::client_messages`], injected faults in
+//! are handled in [`super::client_messages`] (Alpaca's in
+//! [`super::alpaca_messages`]), injected faults in
 //! [`super::connection_faults`].
 
 use std::future::poll_fn;
@@ -18,6 +19,9 @@ use actix_ws::{AggregatedMessageStream, CloseCode, CloseReason, ProtocolError, S
 use futures_util::Sink;
 use tokio::time::{sleep_until, Instant};
 
+use super::alpaca_feed::AlpacaSession;
+use super::alpaca_messages::{error, AlpacaState, AUTH_TIMEOUT};
+use super::alpaca_wire::Control;
 use super::conn_limit::Slot;
 use super::connection_data::{PendingFrame, Step};
 use super::connection_faults::{FaultAction, Mode};
@@ -26,6 +30,7 @@ use super::feed::FeedShared;
 use super::garbage::GarbageKind;
 use super::instruments::Market;
 use super::pacing::Pacer;
+use super::sim_event::SimEvent;
 use super::stats::SimStats;
 use super::subscriptions::Subscriptions;
 use super::wire::status_frame;
@@ -63,11 +68,21 @@ pub(crate) struct Connection {
     pub(super) slot: Option<Slot>,
     /// Who ended it, once known.
     pub(super) ending: Option<Ending>,
+    /// Its feed, encoding and channels when it speaks Alpaca's protocol;
+    /// None for Polygon's, whose topics are in `subscriptions`.
+    pub(super) alpaca: Option<AlpacaState>,
 }
 
 impl Connection {
-    /// A fresh, unauthenticated connection to `market` with record `id`.
-    pub(crate) fn new(shared: Arc<FeedShared>, market: Market, id: u64, faulty: bool) -> Self {
+    /// A fresh, unauthenticated connection to `market` with record `id`,
+    /// speaking Alpaca's protocol when `alpaca` is given.
+    pub(crate) fn new(
+        shared: Arc<FeedShared>,
+        market: Market,
+        id: u64,
+        faulty: bool,
+        alpaca: Option<AlpacaSession>,
+    ) -> Self {
         let pacer = shared
             .events_per_second
             .map(|rate| Pacer::new(rate, Instant::now()));
@@ -87,6 +102,7 @@ impl Connection {
             mode: Mode::Normal,
             slot: None,
             ending: None,
+            alpaca: alpaca.map(AlpacaState::new),
         }
     }
 
@@ -97,11 +113,17 @@ impl Connection {
             self.close(session, CloseCode::Away.into()).await;
             return;
         }
-        if self
-            .send_status(&mut session, "connected", "Connected Successfully")
-            .await
-            .is_err()
-        {
+        let hello = match self.alpaca {
+            Some(_) => {
+                let connected = Control::success("connected");
+                self.send_alpaca(&mut session, &connected).await
+            }
+            None => {
+                let connected = "Connected Successfully";
+                self.send_status(&mut session, "connected", connected).await
+            }
+        };
+        if hello.is_err() {
             return;
         }
         let auth_deadline = Instant::now() + self.shared.auth_timeout;
@@ -119,7 +141,11 @@ impl Connection {
             }
             let mut wait_until = None;
             let mut yield_first = false;
-            if self.pending.is_none() && self.mode == Mode::Normal {
+            // The next frame is built only once a hostile frame due before it
+            // has gone, so that a fault due after it is not put off forever
+            // when garbage follows every data frame.
+            let idle = self.pending.is_none() && self.pending_garbage.is_none();
+            if idle && self.mode == Mode::Normal {
                 match self.next_step() {
                     Step::Send(frame) => self.pending = Some(frame),
                     Step::WaitUntil(at) => wait_until = Some(at),
@@ -158,8 +184,13 @@ impl Connection {
                     None => return,
                 },
                 _ = sleep_until(auth_deadline), if !self.authenticated => {
-                    let message = "No authentication request received.";
-                    let _ = self.send_status(&mut session, "auth_timeout", message).await;
+                    let _ = match self.alpaca {
+                        Some(_) => self.send_alpaca(&mut session, &error(AUTH_TIMEOUT)).await,
+                        None => {
+                            let message = "No authentication request received.";
+                            self.send_status(&mut session, "auth_timeout", message).await
+                        }
+                    };
                     self.close(session, policy_close("authentication timeout")).await;
                     return;
                 }
@@ -182,6 +213,22 @@ impl Connection {
     pub(super) async fn close(&mut self, session: Session, reason: CloseReason) {
         self.ending = Some(Ending::Server(Some(u16::from(reason.code))));
         let _ = session.close(Some(reason)).await;
+    }
+
+    /// True when some subscribed topic or channel can produce data.
+    pub(super) fn wants_data(&self) -> bool {
+        match &self.alpaca {
+            Some(alpaca) => alpaca.subscriptions.wants_data(),
+            None => self.subscriptions.wants_data(),
+        }
+    }
+
+    /// True when `event` matches a subscribed topic or channel.
+    pub(super) fn wants(&self, event: &SimEvent) -> bool {
+        match &self.alpaca {
+            Some(alpaca) => alpaca.subscriptions.wants(event),
+            None => self.subscriptions.wants(event),
+        }
     }
 
     /// Sends one status frame and counts it.

@@ -1,14 +1,18 @@
 //! The data side of a connection: pulling events from the market's shared
-//! script into frames at the configured pace, and handing frames (hostile
-//! ones first) to the socket once it has room for them.
+//! script into frames at the configured pace, in the wire format of the
+//! connection's protocol, and handing frames (hostile ones first) to the
+//! socket once it has room for them.
 
 use std::pin::Pin;
 use std::sync::{Arc, PoisonError};
 
-use actix_ws::{Closed, Message, Session};
+use actix_ws::{Closed, Session};
 use futures_util::Sink;
 use tokio::time::Instant;
 
+use super::alpaca_feed::Encoding;
+use super::alpaca_garbage;
+use super::alpaca_wire::{data_frame, Payload};
 use super::connection::Connection;
 use super::instruments::Market;
 use super::pacing::Due;
@@ -19,22 +23,36 @@ use super::wire::FrameWriter;
 /// Events an unpaced connection may pull and filter out before it yields.
 const MAX_PULL_PER_STEP: usize = 1024;
 
+/// The wire format of a connection's data frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum FrameFormat {
+    /// Polygon's JSON for this market.
+    Polygon(Market),
+    /// Alpaca's messages in this encoding.
+    Alpaca(Encoding),
+}
+
 /// A data frame waiting for the socket, with the events it holds so that it
 /// can be filtered again if the subscriptions change before it goes out.
 pub(super) struct PendingFrame {
     pub(super) events: Vec<SimEvent>,
-    pub(super) text: String,
+    pub(super) payload: Payload,
 }
 
 impl PendingFrame {
-    /// The frame of `events` in `market`'s wire format, or None when empty.
-    pub(super) fn build(market: Market, events: Vec<SimEvent>) -> Option<Self> {
-        let mut writer = FrameWriter::new(market);
-        for event in &events {
-            writer.push(event);
-        }
-        let text = writer.finish()?;
-        Some(PendingFrame { events, text })
+    /// The frame of `events` in `format`, or None when empty.
+    pub(super) fn build(format: FrameFormat, events: Vec<SimEvent>) -> Option<Self> {
+        let payload = match format {
+            FrameFormat::Polygon(market) => {
+                let mut writer = FrameWriter::new(market);
+                for event in &events {
+                    writer.push(event);
+                }
+                Payload::Text(writer.finish()?)
+            }
+            FrameFormat::Alpaca(encoding) => data_frame(&events, encoding)?,
+        };
+        Some(PendingFrame { events, payload })
     }
 }
 
@@ -51,10 +69,18 @@ pub(super) enum Step {
 }
 
 impl Connection {
+    /// The wire format of this connection's data frames.
+    pub(super) fn frame_format(&self) -> FrameFormat {
+        match self.alpaca {
+            Some(_) => FrameFormat::Alpaca(self.encoding()),
+            None => FrameFormat::Polygon(self.market),
+        }
+    }
+
     /// Pulls the next events from the script and builds a frame of the ones
     /// this connection subscribes to.
     pub(super) fn next_step(&mut self) -> Step {
-        if !self.authenticated || !self.subscriptions.wants_data() || self.script_ended {
+        if !self.authenticated || !self.wants_data() || self.script_ended {
             if let Some(pacer) = self.pacer.as_mut() {
                 pacer.restart(Instant::now());
             }
@@ -69,9 +95,10 @@ impl Connection {
         let mut events = Vec::with_capacity(per_frame);
         let mut pulled = 0;
         {
-            let mut script = self
-                .shared
-                .script(self.market)
+            let feed = self.alpaca_feed();
+            let shared = Arc::clone(&self.shared);
+            let mut script = shared
+                .script(self.market, feed)
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
             while pulled < pull_limit && events.len() < per_frame {
@@ -80,7 +107,12 @@ impl Connection {
                     break;
                 };
                 pulled += 1;
-                if self.subscriptions.wants(&event) {
+                // Alpaca's test feed shows only some events, renamed.
+                let shown = match feed {
+                    Some(feed) => feed.view(event),
+                    None => Some(event),
+                };
+                if let Some(event) = shown.filter(|e| self.wants(e)) {
                     events.push(event);
                 }
             }
@@ -88,7 +120,7 @@ impl Connection {
         if let Some(pacer) = self.pacer.as_mut() {
             pacer.consume(pulled as u64);
         }
-        match PendingFrame::build(self.market, events) {
+        match PendingFrame::build(self.frame_format(), events) {
             Some(frame) => Step::Send(frame),
             None if self.script_ended => Step::Idle,
             None => Step::Yield,
@@ -102,7 +134,11 @@ impl Connection {
     pub(super) fn start_send(&mut self, session: &mut Session) -> Result<(), Closed> {
         let stats = Arc::clone(&self.shared.stats);
         if let Some(kind) = self.pending_garbage.take() {
-            let message = kind.message(self.shared.faults.oversize_bytes);
+            let oversize = self.shared.faults.oversize_bytes;
+            let message = match self.alpaca {
+                Some(_) => alpaca_garbage::message(kind, oversize, self.encoding()),
+                None => kind.message(oversize),
+            };
             Pin::new(session).start_send(message)?;
             stats.count_garbage(kind);
             self.garbage_frames += 1;
@@ -111,7 +147,7 @@ impl Connection {
         let Some(frame) = self.pending.take() else {
             return Ok(());
         };
-        Pin::new(session).start_send(Message::Text(frame.text.into()))?;
+        Pin::new(session).start_send(frame.payload.into_message())?;
         SimStats::add(&stats.frames_sent, 1);
         SimStats::add(&stats.data_frames_sent, 1);
         SimStats::add(stats.events_counter(self.market), frame.events.len() as u64);

@@ -44,7 +44,7 @@ impl Connection {
             || self.mode != Mode::Normal
             || self.pending.is_some()
             || self.pending_garbage.is_some()
-            || (self.data_frames == 0 && !(self.authenticated && self.subscriptions.wants_data()))
+            || (self.data_frames == 0 && !(self.authenticated && self.wants_data()))
         {
             return FaultAction::None;
         }
@@ -102,8 +102,11 @@ impl Connection {
     }
 
     /// Sends `max_connections`, then Close 1008, as Massive does to a
-    /// connection over the limit.
+    /// connection over the limit (Alpaca's 406 on an Alpaca connection).
     pub(super) async fn reject_over_limit(&mut self, session: &mut Session) -> Flow {
+        if self.alpaca.is_some() {
+            return self.reject_alpaca_over_limit(session).await;
+        }
         let sent = self
             .send_status(session, "max_connections", MAX_CONNECTIONS_MESSAGE)
             .await;

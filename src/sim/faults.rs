@@ -15,6 +15,11 @@
 //! [`Faults::reject_all_with_max_connections`]) and the REST faults apply to
 //! every connection and request, faulty or not.
 //!
+//! In Alpaca mode every fault works the same way; Alpaca's feeds all count as
+//! the stocks market, the connection limit answers with Alpaca's 406
+//! `connection limit exceeded` in place of `authenticated`, and the garbage
+//! frames are Alpaca-shaped, in the connection's encoding.
+//!
 //! [`SimConfig::faults`]: super::SimConfig::faults
 
 /// The status message Massive sends with `max_connections`.

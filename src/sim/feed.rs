@@ -1,5 +1,6 @@
-//! The Polygon WebSocket endpoints `/stocks` and `/options`: routing, the state
-//! all connections share, and the upgrade that starts a [`Connection`].
+//! The WebSocket endpoints: Polygon's `/stocks` and `/options`, or in Alpaca
+//! mode Alpaca's `/v2/{feed}` ([`AlpacaFeed`]); routing, the state all
+//! connections share, and the upgrade that starts a [`Connection`].
 //!
 //! The script position is shared by all connections to one market: events
 //! pulled by one connection are not seen by another, and a reconnecting client
@@ -14,12 +15,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use tapewatch_actors::secret::ApiKey;
 use tokio::sync::watch;
 
+use super::alpaca_feed::{AlpacaFeed, AlpacaSession, Encoding};
 use super::conn_limit::ConnectionLimit;
 use super::connection::Connection;
 use super::faults::Faults;
 use super::instruments::Market;
 use super::script::Script;
 use super::stats::SimStats;
+use super::SimProvider;
 
 /// Largest client message accepted (Polygon allows 1 MB subscribe messages).
 const MAX_CLIENT_MESSAGE: usize = 1 << 20;
@@ -28,6 +31,8 @@ const MAX_CLIENT_MESSAGE: usize = 1 << 20;
 pub(crate) struct FeedShared {
     /// The key clients must present; None accepts any.
     pub key: Option<ApiKey>,
+    /// The secret Alpaca clients must present; None accepts any.
+    pub secret: Option<ApiKey>,
     /// How long a client may take to send `auth`.
     pub auth_timeout: Duration,
     /// Events generated per second per connection; None is unpaced.
@@ -38,6 +43,8 @@ pub(crate) struct FeedShared {
     pub stocks: Mutex<Script>,
     /// The options script.
     pub options: Mutex<Script>,
+    /// The stock script of Alpaca's test feed, which has a position of its own.
+    pub alpaca_test: Mutex<Script>,
     /// Counters and the client message log.
     pub stats: Arc<SimStats>,
     /// Turns true (or closes) when the simulator stops.
@@ -52,11 +59,12 @@ pub(crate) struct FeedShared {
 }
 
 impl FeedShared {
-    /// The shared script of `market`.
-    pub(crate) fn script(&self, market: Market) -> &Mutex<Script> {
-        match market {
-            Market::Stocks => &self.stocks,
-            Market::Options => &self.options,
+    /// The shared script of `market`, or of an Alpaca feed.
+    pub(crate) fn script(&self, market: Market, feed: Option<AlpacaFeed>) -> &Mutex<Script> {
+        match (feed, market) {
+            (Some(AlpacaFeed::Test), _) => &self.alpaca_test,
+            (_, Market::Stocks) => &self.stocks,
+            (_, Market::Options) => &self.options,
         }
     }
 
@@ -70,10 +78,17 @@ impl FeedShared {
     }
 }
 
-/// Registers the WebSocket routes.
-pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/stocks", web::get().to(stocks))
-        .route("/options", web::get().to(options));
+/// Registers the WebSocket routes of `provider`.
+pub(crate) fn routes(cfg: &mut web::ServiceConfig, provider: SimProvider) {
+    match provider {
+        SimProvider::Polygon => {
+            cfg.route("/stocks", web::get().to(stocks))
+                .route("/options", web::get().to(options));
+        }
+        SimProvider::Alpaca => {
+            cfg.route("/v2/{feed}", web::get().to(alpaca));
+        }
+    }
 }
 
 async fn stocks(
@@ -81,7 +96,7 @@ async fn stocks(
     body: web::Payload,
     shared: web::Data<FeedShared>,
 ) -> actix_web::Result<HttpResponse> {
-    open(&req, body, shared, Market::Stocks)
+    open(&req, body, shared, Market::Stocks, None)
 }
 
 async fn options(
@@ -89,7 +104,25 @@ async fn options(
     body: web::Payload,
     shared: web::Data<FeedShared>,
 ) -> actix_web::Result<HttpResponse> {
-    open(&req, body, shared, Market::Options)
+    open(&req, body, shared, Market::Options, None)
+}
+
+/// `/v2/{feed}`: an Alpaca stock stream, in the encoding that the upgrade's
+/// `Content-Type` asks for; 404 for a feed the simulator does not serve.
+async fn alpaca(
+    req: HttpRequest,
+    body: web::Payload,
+    feed: web::Path<String>,
+    shared: web::Data<FeedShared>,
+) -> actix_web::Result<HttpResponse> {
+    let Some(feed) = AlpacaFeed::from_name(&feed) else {
+        return Ok(HttpResponse::NotFound().finish());
+    };
+    let session = AlpacaSession {
+        feed,
+        encoding: Encoding::of_request(&req),
+    };
+    open(&req, body, shared, feed.market(), Some(session))
 }
 
 /// Upgrades the request and spawns the connection's task.
@@ -98,6 +131,7 @@ fn open(
     body: web::Payload,
     shared: web::Data<FeedShared>,
     market: Market,
+    alpaca: Option<AlpacaSession>,
 ) -> actix_web::Result<HttpResponse> {
     let (response, session, stream) = actix_ws::handle(req, body)?;
     let index = shared.next_index(market);
@@ -107,7 +141,7 @@ fn open(
         .max_frame_size(MAX_CLIENT_MESSAGE)
         .aggregate_continuations()
         .max_continuation_size(MAX_CLIENT_MESSAGE);
-    let connection = Connection::new(shared.into_inner(), market, id, faulty);
+    let connection = Connection::new(shared.into_inner(), market, id, faulty, alpaca);
     actix_web::rt::spawn(connection.run(session, stream));
     Ok(response)
 }

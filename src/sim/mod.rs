@@ -1,6 +1,9 @@
 //! A built-in simulator of Polygon's market-data services: the `/stocks` and
 //! `/options` WebSocket feeds and the REST reference endpoints, served by one
-//! actix-web server on one address.
+//! actix-web server on one address. With [`SimProvider::Alpaca`] it serves
+//! Alpaca's stock streams (`/v2/iex`, `/v2/sip`, `/v2/delayed_sip`,
+//! `/v2/test`) in JSON or msgpack instead of Polygon's feeds, from the same
+//! script and with the same faults, beside the same REST endpoints.
 //!
 //! The data come from a deterministic [`Script`] per market, with anomalies
 //! injected on a schedule that [`injections`] lists, so a test can tell exactly
@@ -13,7 +16,14 @@
 //! frames ([`GarbageKind`]) and REST error statuses, so that whole-service
 //! tests can prove the pipeline survives each one.
 
+mod alpaca_feed;
+mod alpaca_garbage;
+mod alpaca_messages;
+mod alpaca_protocol;
+mod alpaca_subscriptions;
+mod alpaca_wire;
 pub mod cli;
+mod cli_report;
 mod client_messages;
 mod conn_limit;
 mod connection;
@@ -37,6 +47,12 @@ mod subscriptions;
 mod tls;
 mod wire;
 
+#[cfg(test)]
+mod alpaca_msgpack_tests;
+#[cfg(test)]
+mod alpaca_tests;
+#[cfg(test)]
+mod alpaca_wire_tests;
 #[cfg(test)]
 mod detector_check;
 #[cfg(test)]
@@ -68,6 +84,7 @@ use actix_web::{web, App, HttpServer};
 use tapewatch_actors::secret::ApiKey;
 use tokio::sync::watch;
 
+pub use alpaca_feed::{AlpacaFeed, TEST_SYMBOL};
 pub use connection_log::{ConnectionRecord, Ending};
 pub use faults::{Faults, DEFAULT_OVERSIZE_BYTES, MAX_CONNECTIONS_MESSAGE};
 pub use garbage::GarbageKind;
@@ -81,14 +98,29 @@ pub use sim_event::{SimEvent, SimQuote, SimTrade};
 pub use stats::{SimStats, CLIENT_MESSAGE_LOG_CAP};
 pub use tls::TlsFiles;
 
+/// Whose WebSocket protocol the simulator speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SimProvider {
+    /// Polygon/Massive: `/stocks` and `/options`.
+    #[default]
+    Polygon,
+    /// Alpaca: `/v2/iex`, `/v2/sip`, `/v2/delayed_sip` and `/v2/test`.
+    Alpaca,
+}
+
 /// How the simulator serves its feeds.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
+    /// Whose WebSocket protocol to speak. Default Polygon.
+    pub provider: SimProvider,
     /// Address to listen on. Default `127.0.0.1:0` (any free port).
     pub bind: SocketAddr,
     /// The API key clients must present on WebSocket and REST; None accepts
     /// anything. Default None.
     pub key: Option<ApiKey>,
+    /// The secret Alpaca clients must present with their key; None accepts
+    /// any. Polygon's protocol has no secret. Default None.
+    pub secret: Option<ApiKey>,
     /// Serve `wss://`/`https://` with this certificate. Default None.
     pub tls: Option<TlsFiles>,
     /// How long a WebSocket client may take to authenticate. Default 10 s.
@@ -110,8 +142,10 @@ pub struct SimConfig {
 impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
+            provider: SimProvider::Polygon,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             key: None,
+            secret: None,
             tls: None,
             auth_timeout: Duration::from_secs(10),
             script: ScriptConfig::default(),
@@ -138,7 +172,7 @@ pub struct SimHandle {
 
 impl SimHandle {
     /// The WebSocket URL of a market, e.g. `ws://127.0.0.1:4242/stocks`
-    /// (`wss://` when serving TLS).
+    /// (`wss://` when serving TLS), or of an Alpaca feed (`v2/iex`).
     pub fn ws_url(&self, market: &str) -> String {
         let scheme = if self.tls { "wss" } else { "ws" };
         format!(
@@ -180,11 +214,13 @@ pub async fn start(config: SimConfig) -> io::Result<SimHandle> {
     let (shutdown, shutdown_rx) = watch::channel(false);
     let feeds = web::Data::new(feed::FeedShared {
         key: config.key.clone(),
+        secret: config.secret.clone(),
         auth_timeout: config.auth_timeout,
         events_per_second: config.events_per_second,
         events_per_frame: config.events_per_frame.max(1),
         stocks: Mutex::new(Script::new(config.script.clone(), Market::Stocks)),
         options: Mutex::new(Script::new(config.script.clone(), Market::Options)),
+        alpaca_test: Mutex::new(Script::new(config.script.clone(), Market::Stocks)),
         stats: Arc::clone(&stats),
         shutdown: shutdown_rx,
         faults: config.faults.clone(),
@@ -198,11 +234,12 @@ pub async fn start(config: SimConfig) -> io::Result<SimHandle> {
         retry_after_s: config.faults.rest_retry_after_s,
         stats: Arc::clone(&stats),
     });
+    let provider = config.provider;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(feeds.clone())
             .app_data(rest.clone())
-            .configure(feed::routes)
+            .configure(|cfg| feed::routes(cfg, provider))
             .configure(rest::routes)
     })
     .workers(1)
@@ -221,7 +258,7 @@ pub async fn start(config: SimConfig) -> io::Result<SimHandle> {
     let server = server.run();
     let handle = server.handle();
     actix_web::rt::spawn(server);
-    tracing::debug!(%addr, tls = config.tls.is_some(), "simulator listening");
+    tracing::debug!(%addr, tls = config.tls.is_some(), ?provider, "simulator listening");
     Ok(SimHandle {
         addr,
         stats,

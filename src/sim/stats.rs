@@ -24,13 +24,14 @@ pub struct SimStats {
     pub connections_accepted: AtomicU64,
     /// `auth` actions received.
     pub auth_attempts: AtomicU64,
-    /// `auth` actions rejected with `auth_failed`.
+    /// `auth` actions rejected with `auth_failed` (Alpaca: 402).
     pub auth_failures: AtomicU64,
-    /// Text frames sent to clients: status frames and data frames.
+    /// Frames sent to clients: status or control frames and data frames
+    /// (text, or binary in Alpaca's msgpack mode).
     pub frames_sent: AtomicU64,
     /// Data frames (arrays of trades and quotes) sent to clients.
     pub data_frames_sent: AtomicU64,
-    /// Trades and quotes sent on `/stocks`.
+    /// Trades and quotes sent on `/stocks` (or Alpaca's stock feeds).
     pub stock_events_sent: AtomicU64,
     /// Trades and quotes sent on `/options`.
     pub option_events_sent: AtomicU64,
@@ -45,7 +46,8 @@ pub struct SimStats {
     /// Hostile frames sent by [`super::Faults::garbage_every`]; they are not
     /// counted in `frames_sent` or `data_frames_sent`.
     pub garbage_frames_sent: AtomicU64,
-    /// `max_connections` statuses sent (each followed by Close 1008).
+    /// `max_connections` statuses (Alpaca: 406 errors) sent, each followed by
+    /// Close 1008.
     pub max_connections_sent: AtomicU64,
     /// Connection faults that fired: drops, closes, deafs and mutes.
     pub faults_triggered: AtomicU64,
@@ -79,7 +81,8 @@ impl SimStats {
     }
 
     /// Every text message clients sent, in arrival order, with the `params` of
-    /// `auth` messages replaced by `<redacted>`.
+    /// `auth` messages replaced by `<redacted>`. Alpaca's messages, JSON or
+    /// msgpack, are kept as JSON with `key` and `secret` redacted.
     pub fn client_messages(&self) -> Vec<String> {
         lock(&self.client_messages).clone()
     }

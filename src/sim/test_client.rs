@@ -89,6 +89,29 @@ impl WsClient {
         }
     }
 
+    /// Connects with this `Content-Type` on the upgrade, as Alpaca clients
+    /// choose JSON or msgpack.
+    pub async fn connect_as(url: &str, content_type: &str) -> Self {
+        let (_, framed) = awc::Client::new()
+            .ws(url)
+            .max_frame_size(DEFAULT_MAX_FRAME)
+            .set_header(awc::http::header::CONTENT_TYPE, content_type)
+            .connect()
+            .await
+            .expect("the websocket connects");
+        WsClient {
+            framed: Box::new(framed),
+        }
+    }
+
+    /// The next binary frame; fails the test on anything else.
+    pub async fn binary(&mut self) -> Vec<u8> {
+        match self.frame_within(READ_TIMEOUT).await {
+            Some(Frame::Binary(bytes)) => bytes.to_vec(),
+            other => panic!("expected a binary frame, got {other:?}"),
+        }
+    }
+
     /// Sends one text message.
     pub async fn send(&mut self, text: &str) {
         self.framed
