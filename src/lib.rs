@@ -8,6 +8,7 @@
 //! and the built-in simulator.
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod credentials;
