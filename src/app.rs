@@ -160,6 +160,12 @@ impl PipelineBuilder {
         let tls =
             Arc::new(tapewatch_actors::ws_client::tls_config(&roots).map_err(StartError::Config)?);
         let (hot, io) = (Arbiter::new(), Arbiter::new());
+        // Decoding is most of the per-event cost; on its own thread it runs
+        // beside reading and detection instead of after them.
+        let decode = q.decode_thread.then(Arbiter::new);
+        let decode_handle = decode
+            .as_ref()
+            .map_or_else(|| hot.handle(), Arbiter::handle);
         let mut children: Vec<Box<dyn Child>> = Vec::new();
         let (fatal_tx, fatal) = mpsc::channel(16);
         let relay = FatalRelay(fatal_tx).start().recipient();
@@ -285,7 +291,7 @@ impl PipelineBuilder {
                 shared: shared.clone(),
                 staleness: config.staleness.clone(),
             };
-            let arb = hot.handle();
+            let arb = decode_handle.clone();
             let (frames, _) = child(
                 &mut children,
                 format!("message_handler:{name}"),
@@ -341,6 +347,7 @@ impl PipelineBuilder {
             fatal,
             hot,
             io,
+            decode,
         })
     }
 }

@@ -108,6 +108,9 @@ pub struct PipelineConfig {
     pub progress_interval_s: u64,
     /// Recent alerts kept in memory for queries.
     pub alert_ring: usize,
+    /// Decode frames on a thread of their own (beside the thread that reads
+    /// the sockets and runs the detector). Off keeps the hot path on one thread.
+    pub decode_thread: bool,
 }
 
 impl Default for PipelineConfig {
@@ -120,6 +123,7 @@ impl Default for PipelineConfig {
             subscriber_queue: 4096,
             progress_interval_s: 5,
             alert_ring: 1000,
+            decode_thread: false,
         }
     }
 }

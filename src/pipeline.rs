@@ -42,6 +42,7 @@ pub struct Pipeline {
     pub(crate) sinks: Vec<AddrSlot<LineSink>>,
     pub(crate) fatal: mpsc::Receiver<Fatal>,
     pub(crate) hot: Arbiter,
+    pub(crate) decode: Option<Arbiter>,
     pub(crate) io: Arbiter,
 }
 
@@ -187,6 +188,9 @@ impl Pipeline {
             let _ = s.load_full().send(Flush).await;
         }
         self.hot.stop();
+        if let Some(decode) = &self.decode {
+            decode.stop();
+        }
         self.io.stop();
     }
 }

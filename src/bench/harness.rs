@@ -109,8 +109,14 @@ impl SegmentResult {
             .as_secs_f64()
     }
 
-    /// Events per second through the whole pipeline.
+    /// Events per second through the whole pipeline: events that reached the
+    /// detector, not events sent (shed events are not throughput).
     pub fn rate(&self) -> f64 {
+        self.processed() as f64 / self.seconds().max(1e-9)
+    }
+
+    /// Events per second the generator offered.
+    pub fn offered_rate(&self) -> f64 {
         self.sent.events as f64 / self.seconds().max(1e-9)
     }
 
@@ -238,7 +244,10 @@ impl Rig {
             let c = Counters::read(metrics).since(base);
             let accounted = c.decoded + c.handler_drops * epf >= sent.events;
             let (seen, written) = self.latency.marker();
-            let want_marker = segment.marker.is_some() && sent.failure.is_none();
+            // A shed frame may have held the marker: then the counters alone
+            // tell when the pipeline is done.
+            let shed = c.handler_drops + c.detector_drops > 0;
+            let want_marker = segment.marker.is_some() && sent.failure.is_none() && !shed;
             match (written, seen) {
                 (Some(at), _) if accounted => break (at, "sink"),
                 (None, Some(at)) if accounted && Instant::now() > deadline => {
@@ -291,19 +300,28 @@ impl Rig {
     }
 }
 
-/// The pipeline starts two arbiters, hot first, then io; actix names both
-/// threads alike (and Linux cuts the name to 15 bytes), so they are told apart
-/// by creation order.
+/// The pipeline starts its arbiters in this order: hot, io, then decode (when
+/// `pipeline.decode_thread` is on); actix names the threads alike (and Linux
+/// cuts the name to 15 bytes), so they are told apart by creation order.
 fn arbiter_labels(before: &ThreadTimes, after: &ThreadTimes) -> BTreeMap<u32, String> {
     let mut labels = BTreeMap::new();
-    let names = ["hot arbiter (ws+decode+detect)", "io arbiter (rest+sinks)"];
+    let decode = crate::config::Config::default().pipeline.decode_thread;
+    let names: &[&str] = if decode {
+        &[
+            "hot arbiter (ws+detect)",
+            "io arbiter (rest+sinks)",
+            "decode arbiter (decode)",
+        ]
+    } else {
+        &["hot arbiter (ws+decode+detect)", "io arbiter (rest+sinks)"]
+    };
     let new = memory::new_threads(before, after);
     for ((tid, _), label) in new
         .iter()
         .filter(|(_, n)| n.starts_with("actix-rt"))
-        .zip(names)
+        .zip(names.iter())
     {
-        labels.insert(*tid, label.to_owned());
+        labels.insert(*tid, (*label).to_owned());
     }
     labels.insert(std::process::id(), "main (latency subscriber)".to_owned());
     labels

@@ -71,7 +71,7 @@ impl Provider for Polygon {
 
     fn control(&self, frame: &[u8]) -> Control {
         // Data frames never contain the key "status"; skip the parse for them.
-        if !contains(frame, b"\"status\"") {
+        if !has_status_key(frame) {
             return Control {
                 events: Vec::new(),
                 has_data: true,
@@ -103,9 +103,12 @@ fn action(action: &str, topics: &[String]) -> String {
     serde_json::json!({"action": action, "params": topics.join(",")}).to_string()
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    // SIMD substring search: this runs on every data frame.
-    memchr::memmem::find(haystack, needle).is_some()
+/// Finds `"status"` in a frame with a SIMD substring search built once,
+/// because this runs on every data frame.
+fn has_status_key(frame: &[u8]) -> bool {
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"status\""));
+    FINDER.find(frame).is_some()
 }
 
 /// Maps one Polygon status message to the control events it stands for.
