@@ -1,4 +1,4 @@
-//! A running pipeline and the handle that steers it.
+//! A running pipeline and the handle that controls it.
 //!
 //! [`PipelineHandle`] is cheap to clone and `Send + Sync`, so HTTP handlers on
 //! other threads can read metrics, query sessions, change subscriptions, pause,

@@ -1,4 +1,4 @@
-//! Steering a running pipeline: subscription changes on the live socket,
+//! Controlling a running pipeline: subscription changes on the live socket,
 //! pause and resume.
 
 mod support;

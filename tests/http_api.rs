@@ -298,7 +298,7 @@ async fn beyond_loopback_a_token_is_required_and_refusals_say_nothing() {
     assert_eq!(
         pause.0,
         StatusCode::UNAUTHORIZED,
-        "steering needs the token too"
+        "control endpoints need the token too"
     );
     assert_eq!(
         WsClient::connect(&svc.ws_url(), None).await.err(),

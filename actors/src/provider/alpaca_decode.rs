@@ -18,8 +18,9 @@
 //! numeric codes [`Trade`] carries, so trades have no exchange and no
 //! conditions. Stock quote sizes are in round lots, as Alpaca sends them.
 
+use super::field_check::{Check, Field};
 use super::flex::Flex;
-use super::frame::{clip, decode_array, short_number, truncate, Fields};
+use super::frame::{clip, decode_array, truncate, Fields};
 use super::{rfc3339, DecodeIssue, IssueKind};
 use crate::events::{AggWindow, Aggregate, AssetClass, Event, Quote, Symbol, Trade};
 
@@ -128,16 +129,14 @@ impl<'a> Fields<'a> for RawMessage<'a> {
     }
 }
 
-type Field<T> = Result<T, DecodeIssue>;
-
 impl RawMessage<'_> {
     fn trade(&self) -> Field<Event> {
         let symbol = self.symbol()?;
         Ok(Event::Trade(Trade {
             class: class_of(&symbol),
-            price: self.positive("p", &self.p)?,
+            price: self.check().positive("p", &self.p)?,
             // Crypto sizes are fractional; the check only rejects nonsense.
-            size: self.non_negative("s", &self.s)?,
+            size: self.check().non_negative("s", &self.s)?,
             exchange: None,
             conditions: Default::default(),
             time_ms: self.time()?,
@@ -150,10 +149,10 @@ impl RawMessage<'_> {
         let symbol = self.symbol()?;
         Ok(Event::Quote(Quote {
             class: class_of(&symbol),
-            bid: self.non_negative("bp", &self.bp)?,
-            bid_size: self.optional_size("bs", &self.bs)?,
-            ask: self.non_negative("ap", &self.ap)?,
-            ask_size: self.optional_size("as", &self.ask_size)?,
+            bid: self.check().non_negative("bp", &self.bp)?,
+            bid_size: self.check().optional_size("bs", &self.bs)?,
+            ask: self.check().non_negative("ap", &self.ap)?,
+            ask_size: self.check().optional_size("as", &self.ask_size)?,
             time_ms: self.time()?,
             symbol,
         }))
@@ -171,10 +170,10 @@ impl RawMessage<'_> {
         Ok(Event::Aggregate(Aggregate {
             class: class_of(&symbol),
             window,
-            open: self.non_negative("o", &self.o)?,
-            high: self.non_negative("h", &self.h)?,
-            low: self.non_negative("l", &self.l)?,
-            close: self.non_negative("c", &self.c)?,
+            open: self.check().non_negative("o", &self.o)?,
+            high: self.check().non_negative("h", &self.h)?,
+            low: self.check().non_negative("l", &self.l)?,
+            close: self.check().non_negative("c", &self.c)?,
             volume: self.v.f64(),
             vwap: self.vw.f64(),
             start_ms,
@@ -186,45 +185,23 @@ impl RawMessage<'_> {
     fn symbol(&self) -> Field<Symbol> {
         match self.symbol.str() {
             Some(s) if !s.is_empty() && s.len() <= 64 => Ok(Symbol::new(s)),
-            Some(_) => Err(self.bad("S", "an empty or over-long symbol")),
-            None => Err(self.missing("S", &self.symbol)),
-        }
-    }
-
-    fn positive(&self, key: &'static str, flex: &Flex) -> Field<f64> {
-        let v = flex.f64().ok_or_else(|| self.missing(key, flex))?;
-        if v > 0.0 && v < 1e12 {
-            Ok(v)
-        } else {
-            Err(self.bad(key, &format!("{} is out of range", short_number(v))))
-        }
-    }
-
-    /// A size that may be absent (then 0) but, when sent, must be a sane number.
-    fn optional_size(&self, key: &'static str, flex: &Flex) -> Field<f64> {
-        if flex.is_present() {
-            self.non_negative(key, flex)
-        } else {
-            Ok(0.0)
-        }
-    }
-
-    fn non_negative(&self, key: &'static str, flex: &Flex) -> Field<f64> {
-        let v = flex.f64().ok_or_else(|| self.missing(key, flex))?;
-        if (0.0..1e15).contains(&v) {
-            Ok(v)
-        } else {
-            Err(self.bad(key, &format!("{} is out of range", short_number(v))))
+            Some(_) => Err(self.check().bad("S", "an empty or over-long symbol")),
+            None => Err(self.check().missing("S", &self.symbol)),
         }
     }
 
     fn time(&self) -> Field<i64> {
-        let text = self.t.str().ok_or_else(|| self.missing("t", &self.t))?;
+        let text = self
+            .t
+            .str()
+            .ok_or_else(|| self.check().missing("t", &self.t))?;
         match rfc3339::parse_ms(text) {
             // Outside 1990..2200 is garbage, as for Polygon's millisecond stamps.
             Some(ms) if (631_152_000_000..7_258_118_400_000).contains(&ms) => Ok(ms),
-            Some(_) => Err(self.bad("t", &format!("`{}` is out of range", clip(text, 40)))),
-            None => Err(self.bad(
+            Some(_) => Err(self
+                .check()
+                .bad("t", &format!("`{}` is out of range", clip(text, 40)))),
+            None => Err(self.check().bad(
                 "t",
                 &format!("`{}` is not an RFC-3339 timestamp", clip(text, 40)),
             )),
@@ -235,29 +212,8 @@ impl RawMessage<'_> {
         self.kind.str().unwrap_or("?")
     }
 
-    fn missing(&self, key: &'static str, flex: &Flex) -> DecodeIssue {
-        let (kind, what) = if flex.is_present() {
-            (IssueKind::BadValue, format!("is {}", flex.type_name()))
-        } else {
-            (IssueKind::MissingField, "is missing".to_owned())
-        };
-        DecodeIssue::new(
-            kind,
-            format!(
-                "`{}` message: field `{key}` {what}",
-                truncate(self.kind_name())
-            ),
-        )
-    }
-
-    fn bad(&self, key: &'static str, what: &str) -> DecodeIssue {
-        DecodeIssue::new(
-            IssueKind::BadValue,
-            format!(
-                "`{}` message: field `{key}`: {what}",
-                truncate(self.kind_name())
-            ),
-        )
+    fn check(&self) -> Check<'_> {
+        Check::new("message", self.kind_name())
     }
 }
 

@@ -10,6 +10,7 @@ pub mod alpaca;
 mod alpaca_control;
 pub mod alpaca_decode;
 mod alpaca_topic;
+mod field_check;
 mod flex;
 mod frame;
 pub mod polygon;

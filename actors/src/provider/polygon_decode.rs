@@ -6,8 +6,9 @@
 //! of range) is reported as a [`DecodeIssue`] and skipped; the rest of the frame
 //! is still decoded. Only a frame that is not valid JSON is lost whole.
 
+use super::field_check::{Check, Field};
 use super::flex::Flex;
-use super::frame::{decode_array, short_number, truncate, Fields};
+use super::frame::{decode_array, truncate, Fields};
 use super::{DecodeIssue, IssueKind};
 use crate::events::{AggWindow, Aggregate, AssetClass, Event, Quote, Status, Symbol, Trade};
 
@@ -88,8 +89,6 @@ impl<'a> Fields<'a> for RawEvent<'a> {
     }
 }
 
-type Field<T> = Result<T, DecodeIssue>;
-
 impl<'a> RawEvent<'a> {
     fn event(self) -> Result<Option<Event>, DecodeIssue> {
         if self.not_object {
@@ -126,15 +125,15 @@ impl<'a> RawEvent<'a> {
         let flex = if key == "pair" { &self.pair } else { &self.sym };
         match flex.str() {
             Some(s) if !s.is_empty() && s.len() <= 64 => Ok(Symbol::new(s)),
-            Some(_) => Err(self.bad(key, "an empty or over-long ticker")),
-            None => Err(self.missing(key, flex)),
+            Some(_) => Err(self.check().bad(key, "an empty or over-long ticker")),
+            None => Err(self.check().missing(key, flex)),
         }
     }
 
     fn trade(&self, sym_key: &'static str) -> Field<Event> {
         let symbol = self.symbol(sym_key)?;
-        let price = self.positive("p", &self.p)?;
-        let size = self.non_negative("s", &self.s)?;
+        let price = self.check().positive("p", &self.p)?;
+        let size = self.check().non_negative("s", &self.s)?;
         let time_ms = self.time("t", &self.t)?;
         Ok(Event::Trade(Trade {
             class: if sym_key == "pair" {
@@ -160,10 +159,10 @@ impl<'a> RawEvent<'a> {
         Ok(Event::Quote(Quote {
             class: AssetClass::of(&symbol),
             symbol,
-            bid: self.non_negative("bp", &self.bp)?,
-            bid_size: self.optional_size("bs", &self.bs)?,
-            ask: self.non_negative("ap", &self.ap)?,
-            ask_size: self.optional_size("as", &self.ask_size)?,
+            bid: self.check().non_negative("bp", &self.bp)?,
+            bid_size: self.check().optional_size("bs", &self.bs)?,
+            ask: self.check().non_negative("ap", &self.ap)?,
+            ask_size: self.check().optional_size("as", &self.ask_size)?,
             time_ms: self.time("t", &self.t)?,
         }))
     }
@@ -174,10 +173,10 @@ impl<'a> RawEvent<'a> {
             class: AssetClass::of(&symbol),
             symbol,
             window,
-            open: self.non_negative("o", &self.o)?,
-            high: self.non_negative("h", &self.h)?,
-            low: self.non_negative("l", &self.l)?,
-            close: self.non_negative("c", &self.c)?,
+            open: self.check().non_negative("o", &self.o)?,
+            high: self.check().non_negative("h", &self.h)?,
+            low: self.check().non_negative("l", &self.l)?,
+            close: self.check().non_negative("c", &self.c)?,
             volume: self.v.f64(),
             vwap: self.vw.f64(),
             start_ms: self.time("s", &self.s)?,
@@ -185,45 +184,16 @@ impl<'a> RawEvent<'a> {
         }))
     }
 
-    fn number(&self, key: &'static str, flex: &Flex) -> Field<f64> {
-        flex.f64().ok_or_else(|| self.missing(key, flex))
-    }
-
-    fn positive(&self, key: &'static str, flex: &Flex) -> Field<f64> {
-        let v = self.number(key, flex)?;
-        if v > 0.0 && v < 1e12 {
-            Ok(v)
-        } else {
-            Err(self.bad(key, &format!("{} is out of range", short_number(v))))
-        }
-    }
-
-    /// A size that may be absent (then 0) but, when sent, must be a sane number.
-    fn optional_size(&self, key: &'static str, flex: &Flex) -> Field<f64> {
-        if flex.is_present() {
-            self.non_negative(key, flex)
-        } else {
-            Ok(0.0)
-        }
-    }
-
-    fn non_negative(&self, key: &'static str, flex: &Flex) -> Field<f64> {
-        let v = self.number(key, flex)?;
-        if (0.0..1e15).contains(&v) {
-            Ok(v)
-        } else {
-            Err(self.bad(key, &format!("{} is out of range", short_number(v))))
-        }
-    }
-
     fn time(&self, key: &'static str, flex: &Flex) -> Field<i64> {
-        let v = flex.i64().ok_or_else(|| self.missing(key, flex))?;
+        let v = flex.i64().ok_or_else(|| self.check().missing(key, flex))?;
         // Polygon WebSocket timestamps are Unix milliseconds; anything outside
         // 1990..2200 is a unit mistake or garbage.
         if (631_152_000_000..7_258_118_400_000).contains(&v) {
             Ok(v)
         } else {
-            Err(self.bad(key, &format!("{v} is not a millisecond timestamp")))
+            Err(self
+                .check()
+                .bad(key, &format!("{v} is not a millisecond timestamp")))
         }
     }
 
@@ -231,26 +201,8 @@ impl<'a> RawEvent<'a> {
         self.ev.str().unwrap_or("?")
     }
 
-    fn missing(&self, key: &'static str, flex: &Flex) -> DecodeIssue {
-        let (kind, what) = if flex.is_present() {
-            (IssueKind::BadValue, format!("is {}", flex.type_name()))
-        } else {
-            (IssueKind::MissingField, "is missing".to_owned())
-        };
-        DecodeIssue::new(
-            kind,
-            format!("`{}` event: field `{key}` {what}", truncate(self.ev_name())),
-        )
-    }
-
-    fn bad(&self, key: &'static str, what: &str) -> DecodeIssue {
-        DecodeIssue::new(
-            IssueKind::BadValue,
-            format!(
-                "`{}` event: field `{key}`: {what}",
-                truncate(self.ev_name())
-            ),
-        )
+    fn check(&self) -> Check<'_> {
+        Check::new("event", self.ev_name())
     }
 }
 

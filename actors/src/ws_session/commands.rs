@@ -1,4 +1,4 @@
-//! Steering a live session: change subscriptions, pause, resume.
+//! Controlling a live session: change subscriptions, pause, resume.
 //!
 //! A subscription change is sent on the open socket (no reconnect) and answered
 //! once the provider acknowledged every topic, or with the provider's error, or
