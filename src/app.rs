@@ -15,24 +15,28 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use actix::prelude::*;
-use arc_swap::ArcSwap;
 use dashmap::DashMap;
 use tapewatch_actors::alert_ring::{AlertRing, RingSink};
 use tapewatch_actors::anomaly_detector::{AnomalyDetector, DetectorDeps};
-use tapewatch_actors::guardian::{Child, ChildOf, Guardian};
+use tapewatch_actors::guardian::{Child, Guardian};
 use tapewatch_actors::message_handler::{HandlerDeps, MessageHandler};
 use tapewatch_actors::messages::{EnrichRequest, Events, Fatal, Output, RawFrame};
 use tapewatch_actors::metrics::Metrics;
 use tapewatch_actors::rest_fetcher::{RestFetcher, RestFetcherDeps};
 use tapewatch_actors::secret::{ApiKey, Credentials};
 use tapewatch_actors::sink::LineSink;
-use tapewatch_actors::stage::{Fanout, Slot, StageGauge, StageSender};
+use tapewatch_actors::stage::{Fanout, StageGauge, StageSender};
 use tapewatch_actors::ws_session::{GetSessionState, SessionDeps, SessionShared, WsSession};
 use tokio::sync::mpsc;
 
 use crate::config::Config;
 use crate::pipeline::{Pipeline, PipelineHandle};
 use crate::sinks;
+
+mod supervise;
+
+pub(crate) use supervise::AddrSlot;
+use supervise::{child, supervised};
 
 /// Collects extension actors before the pipeline starts.
 pub struct PipelineBuilder {
@@ -42,9 +46,6 @@ pub struct PipelineBuilder {
     event_subscribers: Vec<Recipient<Events>>,
     output_subscribers: Vec<Recipient<Output>>,
 }
-
-/// The current address of a supervised actor, repointed on restart.
-pub(crate) type AddrSlot<A> = Arc<ArcSwap<Addr<A>>>;
 
 /// Starts a pipeline from a configuration.
 ///
@@ -75,44 +76,6 @@ pub enum StartError {
     /// The alerts file could not be opened.
     #[error("cannot open the alerts file: {0}")]
     AlertsFile(std::io::Error),
-}
-
-/// Starts `make()` in `arbiter` under a `Supervisor`, with a bounded mailbox.
-fn supervised<A, F>(arbiter: &ArbiterHandle, capacity: usize, make: F) -> Addr<A>
-where
-    A: Actor<Context = Context<A>> + actix::Supervised,
-    F: FnOnce() -> A + Send + 'static,
-{
-    Supervisor::start_in_arbiter(arbiter, move |ctx: &mut Context<A>| {
-        ctx.set_mailbox_capacity(capacity);
-        make()
-    })
-}
-
-/// Starts an actor with `start`, registers it with the guardian, and returns
-/// the slot its peers send `M` through and the slot of its current address;
-/// both are repointed when the guardian restarts it.
-fn child<A, M>(
-    children: &mut Vec<Box<dyn Child>>,
-    name: String,
-    slot_of: impl Fn(&Addr<A>) -> Recipient<M> + Send + 'static,
-    mut start: impl FnMut() -> Addr<A> + Send + 'static,
-) -> (Slot<M>, AddrSlot<A>)
-where
-    A: Actor<Context = Context<A>> + Handler<tapewatch_actors::messages::Crash> + Handler<M>,
-    M: Message + Send + 'static,
-    M::Result: Send,
-{
-    let first = start();
-    let slot = Slot::new(slot_of(&first));
-    let addr_slot: AddrSlot<A> = Arc::new(ArcSwap::from_pointee(first.clone()));
-    let (s, a) = (slot.clone(), addr_slot.clone());
-    let publish = move |addr: &Addr<A>| {
-        s.set(slot_of(addr));
-        a.store(Arc::new(addr.clone()));
-    };
-    children.push(Box::new(ChildOf::running(name, first, start, publish)));
-    (slot, addr_slot)
 }
 
 impl PipelineBuilder {
