@@ -140,7 +140,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::sim::sim_event::{SimQuote, SimTrade};
 
     fn lists(channels: &[(&str, &[&str])]) -> ChannelLists {
         let owned = |s: &[&str]| s.iter().map(|s| (*s).to_owned()).collect();
@@ -151,33 +150,11 @@ mod tests {
     }
 
     fn trade(symbol: &'static str) -> SimEvent {
-        SimEvent::Trade(SimTrade {
-            index: 0,
-            symbol,
-            exchange: 4,
-            price: 1.0,
-            size: 100,
-            conditions: &[],
-            time_ms: 0,
-            sequence: 1,
-            trade_id: 1,
-            tape: 3,
-        })
+        SimEvent::test_trade(symbol, 100)
     }
 
     fn quote(symbol: &'static str) -> SimEvent {
-        SimEvent::Quote(SimQuote {
-            symbol,
-            bid_exchange: 4,
-            bid: 1.0,
-            bid_size: 1,
-            ask_exchange: 4,
-            ask: 1.01,
-            ask_size: 1,
-            time_ms: 0,
-            sequence: 1,
-            tape: 3,
-        })
+        SimEvent::test_quote(symbol)
     }
 
     #[test]

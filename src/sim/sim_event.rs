@@ -71,3 +71,39 @@ impl SimEvent {
         }
     }
 }
+
+/// Fixtures shared by the simulator's tests.
+#[cfg(test)]
+impl SimEvent {
+    /// A plain trade of `size` on `symbol`.
+    pub(crate) fn test_trade(symbol: &'static str, size: u64) -> SimEvent {
+        SimEvent::Trade(SimTrade {
+            index: 0,
+            symbol,
+            exchange: 4,
+            price: 1.0,
+            size,
+            conditions: &[],
+            time_ms: 0,
+            sequence: 1,
+            trade_id: 1,
+            tape: 3,
+        })
+    }
+
+    /// A plain quote on `symbol`.
+    pub(crate) fn test_quote(symbol: &'static str) -> SimEvent {
+        SimEvent::Quote(SimQuote {
+            symbol,
+            bid_exchange: 4,
+            bid: 1.0,
+            bid_size: 1,
+            ask_exchange: 4,
+            ask: 1.01,
+            ask_size: 1,
+            time_ms: 0,
+            sequence: 1,
+            tape: 3,
+        })
+    }
+}

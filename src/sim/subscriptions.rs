@@ -134,36 +134,13 @@ impl Subscriptions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::sim_event::{SimQuote, SimTrade};
 
     fn trade(symbol: &'static str) -> SimEvent {
-        SimEvent::Trade(SimTrade {
-            index: 0,
-            symbol,
-            exchange: 4,
-            price: 1.0,
-            size: 1,
-            conditions: &[],
-            time_ms: 0,
-            sequence: 1,
-            trade_id: 1,
-            tape: 3,
-        })
+        SimEvent::test_trade(symbol, 1)
     }
 
     fn quote(symbol: &'static str) -> SimEvent {
-        SimEvent::Quote(SimQuote {
-            symbol,
-            bid_exchange: 4,
-            bid: 1.0,
-            bid_size: 1,
-            ask_exchange: 4,
-            ask: 1.01,
-            ask_size: 1,
-            time_ms: 0,
-            sequence: 1,
-            tape: 3,
-        })
+        SimEvent::test_quote(symbol)
     }
 
     #[test]
