@@ -1,12 +1,13 @@
 //! The benchmark: a Polygon-protocol load generator on loopback, the real
 //! pipeline against it, and a report of throughput, latency, isolation,
-//! memory, burst absorption and a Python peer's rate (see BENCHMARKS.md).
+//! memory, burst absorption, the decoder's own cost and a Python peer's rate (see BENCHMARKS.md).
 //!
 //! `tapewatch-bench` (src/bin) only calls [`main`]; `scripts/bench` builds it in
 //! release mode and prepares the peer's Python environment. Benchmarks are
 //! programs, not tests: nothing here runs under `cargo test` except unit tests
 //! of pure helpers.
 
+pub mod decode;
 pub mod footprint;
 pub mod frames;
 pub mod generator;
@@ -48,6 +49,8 @@ pub enum Scenario {
     Burst,
     /// The Python peer on the throughput feed.
     Peer,
+    /// CPU time per event of the decoder alone, both of its paths.
+    Decode,
 }
 
 /// `tapewatch-bench`: measures tapewatch against a loopback Polygon generator.
@@ -133,6 +136,11 @@ pub async fn run(args: &Args) -> (Report, bool) {
         eprintln!("running memory ...");
         let r = footprint::memory(&sizes, &mut report).await;
         note(&mut report, "memory", r);
+    }
+    if want(Scenario::Decode) {
+        eprintln!("running decode ...");
+        let r = decode::decode(&sizes, &mut report);
+        note(&mut report, "decode", r);
     }
     let mut ours = None;
     let mut feed = None;

@@ -31,6 +31,8 @@ pub struct Sizes {
     pub burst_events: u64,
     /// Events the Python peer consumes.
     pub peer_events: u64,
+    /// Events of each pass of the decode-only measurement.
+    pub decode_events: u64,
 }
 
 impl Sizes {
@@ -47,6 +49,7 @@ impl Sizes {
                 option_contracts: 100_000,
                 burst_events: 1_000_000,
                 peer_events: 200_000,
+                decode_events: 200_000,
             }
         } else {
             Sizes {
@@ -58,6 +61,7 @@ impl Sizes {
                 option_contracts: 1_000_000,
                 burst_events: 1_000_000,
                 peer_events: 2_000_000,
+                decode_events: 2_000_000,
             }
         };
         Sizes {

@@ -20,7 +20,7 @@
 
 use super::field_check::{Check, Field};
 use super::flex::Flex;
-use super::frame::{clip, decode_array, truncate, Fields};
+use super::frame::{clip, decode_array, decode_array_serde, truncate, Fields};
 use super::{rfc3339, DecodeIssue, IssueKind};
 use crate::events::{AggWindow, Aggregate, AssetClass, Event, Quote, Symbol, Trade};
 
@@ -41,6 +41,22 @@ const IGNORED: &[&str] = &[
 /// Decodes one Alpaca frame, appending events to `out` and problems to `issues`.
 pub fn decode_frame(frame: &[u8], out: &mut Vec<Event>, issues: &mut Vec<DecodeIssue>) {
     decode_array::<RawMessage>(frame, out, issues)
+}
+
+/// [`decode_frame`] on the general path alone (serde over the whole frame):
+/// the reference its fast path is held to by tests and fuzzing.
+pub fn decode_frame_general(frame: &[u8], out: &mut Vec<Event>, issues: &mut Vec<DecodeIssue>) {
+    decode_array_serde::<RawMessage>(frame, out, issues)
+}
+
+/// [`decode_frame`] on the fast path alone; `None` where it would fall back.
+#[cfg(test)]
+pub(crate) fn decode_frame_fast(
+    frame: &[u8],
+    out: &mut Vec<Event>,
+    issues: &mut Vec<DecodeIssue>,
+) -> Option<()> {
+    super::frame_scan::scan_array::<RawMessage>(frame, out, issues)
 }
 
 /// The asset class of an Alpaca symbol: crypto pairs are written `BTC/USD`.
@@ -74,23 +90,23 @@ struct RawMessage<'a> {
 }
 
 impl<'a> Fields<'a> for RawMessage<'a> {
-    fn slot(&mut self, key: &str) -> Option<&mut Flex<'a>> {
+    fn slot(&mut self, key: &[u8]) -> Option<&mut Flex<'a>> {
         Some(match key {
-            "T" => &mut self.kind,
-            "S" => &mut self.symbol,
-            "p" => &mut self.p,
-            "s" => &mut self.s,
-            "t" => &mut self.t,
-            "bp" => &mut self.bp,
-            "bs" => &mut self.bs,
-            "ap" => &mut self.ap,
-            "as" => &mut self.ask_size,
-            "o" => &mut self.o,
-            "h" => &mut self.h,
-            "l" => &mut self.l,
-            "c" => &mut self.c,
-            "v" => &mut self.v,
-            "vw" => &mut self.vw,
+            b"T" => &mut self.kind,
+            b"S" => &mut self.symbol,
+            b"p" => &mut self.p,
+            b"s" => &mut self.s,
+            b"t" => &mut self.t,
+            b"bp" => &mut self.bp,
+            b"bs" => &mut self.bs,
+            b"ap" => &mut self.ap,
+            b"as" => &mut self.ask_size,
+            b"o" => &mut self.o,
+            b"h" => &mut self.h,
+            b"l" => &mut self.l,
+            b"c" => &mut self.c,
+            b"v" => &mut self.v,
+            b"vw" => &mut self.vw,
             _ => return None,
         })
     }
@@ -102,7 +118,7 @@ impl<'a> Fields<'a> for RawMessage<'a> {
         }
     }
 
-    fn into_event(self) -> Result<Option<Event>, DecodeIssue> {
+    fn to_event(&self) -> Result<Option<Event>, DecodeIssue> {
         if self.not_object {
             return Err(DecodeIssue::new(
                 IssueKind::NotObject,

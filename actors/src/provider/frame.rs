@@ -6,6 +6,10 @@
 //! turned into a typed [`Event`]. A bad element becomes a [`DecodeIssue`] and the
 //! rest of the frame is still decoded; only a frame that is not valid JSON is
 //! lost whole.
+//!
+//! Two paths produce the same result: a byte scanner for the common shape
+//! (see `frame_scan`), and serde for everything, which the scanner falls back
+//! to.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -14,23 +18,44 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use serde::Deserialize;
 
 use super::flex::{Flex, Key};
+use super::frame_scan::scan_array;
 use super::{DecodeIssue, IssueKind};
 use crate::events::Event;
 
 /// One array element of a provider's frame, read field by field.
 pub(crate) trait Fields<'de>: Default {
     /// The slot the value of `key` goes into, or `None` to skip the value.
-    fn slot(&mut self, key: &str) -> Option<&mut Flex<'de>>;
+    /// Keys are bytes so that the byte scanner need not check them as UTF-8.
+    fn slot(&mut self, key: &[u8]) -> Option<&mut Flex<'de>>;
 
     /// An element that was not a JSON object.
     fn not_object() -> Self;
 
     /// The typed event; `Ok(None)` for an element deliberately ignored.
-    fn into_event(self) -> Result<Option<Event>, DecodeIssue>;
+    fn to_event(&self) -> Result<Option<Event>, DecodeIssue>;
 }
 
 /// Decodes one frame, appending events to `out` and problems to `issues`.
+///
+/// The byte scanner of [`frame_scan`](super::frame_scan) takes the frames
+/// providers really send; anything it leaves (escapes, nesting, broken JSON)
+/// is decoded again from the start by serde, with the same result either way.
 pub(crate) fn decode_array<'de, F: Fields<'de>>(
+    frame: &'de [u8],
+    out: &mut Vec<Event>,
+    issues: &mut Vec<DecodeIssue>,
+) {
+    let (events, problems) = (out.len(), issues.len());
+    if scan_array::<F>(frame, out, issues).is_some() {
+        return;
+    }
+    out.truncate(events);
+    issues.truncate(problems);
+    decode_array_serde::<F>(frame, out, issues)
+}
+
+/// [`decode_array`] on the general path only: serde over the whole frame.
+pub(crate) fn decode_array_serde<'de, F: Fields<'de>>(
     frame: &'de [u8],
     out: &mut Vec<Event>,
     issues: &mut Vec<DecodeIssue>,
@@ -74,7 +99,7 @@ impl<'de, F: Fields<'de>> Visitor<'de> for FrameSeed<'_, F> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(Element(fields)) = seq.next_element::<Element<F>>()? {
-            match fields.into_event() {
+            match fields.to_event() {
                 Ok(Some(event)) => self.out.push(event),
                 Ok(None) => {}
                 Err(issue) => self.issues.push(issue),
@@ -143,7 +168,7 @@ impl<'de, F: Fields<'de>> Visitor<'de> for ElementVisitor<F> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut fields = F::default();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            match fields.slot(&key) {
+            match fields.slot(key.as_bytes()) {
                 Some(slot) => *slot = map.next_value::<Flex<'de>>()?,
                 None => {
                     map.next_value::<IgnoredAny>()?;

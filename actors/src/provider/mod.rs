@@ -13,6 +13,7 @@ mod alpaca_topic;
 mod field_check;
 mod flex;
 mod frame;
+mod frame_scan;
 pub mod polygon;
 pub mod polygon_decode;
 mod rfc3339;

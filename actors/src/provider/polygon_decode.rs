@@ -8,7 +8,7 @@
 
 use super::field_check::{Check, Field};
 use super::flex::Flex;
-use super::frame::{decode_array, truncate, Fields};
+use super::frame::{decode_array, decode_array_serde, truncate, Fields};
 use super::{DecodeIssue, IssueKind};
 use crate::events::{AggWindow, Aggregate, AssetClass, Event, Quote, Status, Symbol, Trade};
 
@@ -20,6 +20,22 @@ const IGNORED_EVENTS: &[&str] = &[
 /// Decodes one Polygon frame, appending events to `out` and problems to `issues`.
 pub fn decode_frame(frame: &[u8], out: &mut Vec<Event>, issues: &mut Vec<DecodeIssue>) {
     decode_array::<RawEvent>(frame, out, issues)
+}
+
+/// [`decode_frame`] on the general path alone (serde over the whole frame):
+/// the reference its fast path is held to by tests and fuzzing.
+pub fn decode_frame_general(frame: &[u8], out: &mut Vec<Event>, issues: &mut Vec<DecodeIssue>) {
+    decode_array_serde::<RawEvent>(frame, out, issues)
+}
+
+/// [`decode_frame`] on the fast path alone; `None` where it would fall back.
+#[cfg(test)]
+pub(crate) fn decode_frame_fast(
+    frame: &[u8],
+    out: &mut Vec<Event>,
+    issues: &mut Vec<DecodeIssue>,
+) -> Option<()> {
+    super::frame_scan::scan_array::<RawEvent>(frame, out, issues)
 }
 
 /// One array element, every field optional and loosely typed.
@@ -50,29 +66,29 @@ struct RawEvent<'a> {
 }
 
 impl<'a> Fields<'a> for RawEvent<'a> {
-    fn slot(&mut self, key: &str) -> Option<&mut Flex<'a>> {
+    fn slot(&mut self, key: &[u8]) -> Option<&mut Flex<'a>> {
         Some(match key {
-            "ev" => &mut self.ev,
-            "sym" => &mut self.sym,
-            "pair" => &mut self.pair,
-            "p" => &mut self.p,
-            "s" => &mut self.s,
-            "x" => &mut self.x,
-            "c" => &mut self.c,
-            "t" => &mut self.t,
-            "q" => &mut self.q,
-            "o" => &mut self.o,
-            "h" => &mut self.h,
-            "l" => &mut self.l,
-            "v" => &mut self.v,
-            "vw" => &mut self.vw,
-            "e" => &mut self.e,
-            "bp" => &mut self.bp,
-            "bs" => &mut self.bs,
-            "ap" => &mut self.ap,
-            "as" => &mut self.ask_size,
-            "status" => &mut self.status,
-            "message" => &mut self.message,
+            b"ev" => &mut self.ev,
+            b"sym" => &mut self.sym,
+            b"pair" => &mut self.pair,
+            b"p" => &mut self.p,
+            b"s" => &mut self.s,
+            b"x" => &mut self.x,
+            b"c" => &mut self.c,
+            b"t" => &mut self.t,
+            b"q" => &mut self.q,
+            b"o" => &mut self.o,
+            b"h" => &mut self.h,
+            b"l" => &mut self.l,
+            b"v" => &mut self.v,
+            b"vw" => &mut self.vw,
+            b"e" => &mut self.e,
+            b"bp" => &mut self.bp,
+            b"bs" => &mut self.bs,
+            b"ap" => &mut self.ap,
+            b"as" => &mut self.ask_size,
+            b"status" => &mut self.status,
+            b"message" => &mut self.message,
             _ => return None,
         })
     }
@@ -84,13 +100,13 @@ impl<'a> Fields<'a> for RawEvent<'a> {
         }
     }
 
-    fn into_event(self) -> Result<Option<Event>, DecodeIssue> {
+    fn to_event(&self) -> Result<Option<Event>, DecodeIssue> {
         self.event()
     }
 }
 
 impl<'a> RawEvent<'a> {
-    fn event(self) -> Result<Option<Event>, DecodeIssue> {
+    fn event(&self) -> Result<Option<Event>, DecodeIssue> {
         if self.not_object {
             return Err(DecodeIssue::new(
                 IssueKind::NotObject,
