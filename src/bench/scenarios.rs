@@ -129,8 +129,8 @@ pub async fn throughput(
 
 /// Paced runs at rising rates: the highest rate the pipeline processed
 /// without shedding a single event is the rate it sustains. The sweep ends at
-/// the first shed event or once the pipeline falls behind the offered rate
-/// (TCP flow control then slows the generator, so higher offers say nothing new).
+/// the first shed event or once the pipeline falls behind the pace asked for
+/// (TCP flow control then slows the generator, so higher paces say nothing new).
 async fn sustained(set: &Arc<FrameSet>, report: &mut Report) -> Result<(), String> {
     const S: &str = "throughput";
     let mut best: Option<f64> = None;
@@ -150,17 +150,17 @@ async fn sustained(set: &Arc<FrameSet>, report: &mut Report) -> Result<(), Strin
         report.detail(
             S,
             format!(
-                "paced at {}: processed {} (offered {}), shed {shed} events",
+                "paced at {}: the generator sent {}, the pipeline processed {}, shed {shed} events",
                 report::rate(rate as f64),
-                report::rate(r.rate()),
-                report::rate(r.offered_rate())
+                report::rate(r.offered_rate()),
+                report::rate(r.rate())
             ),
         );
         if shed > 0 {
             break;
         }
         best = Some(best.map_or(r.rate(), |b| b.max(r.rate())));
-        if r.rate() < 0.95 * r.offered_rate() {
+        if r.rate() < 0.95 * rate as f64 {
             break;
         }
     }
