@@ -1,6 +1,9 @@
-//! The decoder alone: CPU time per event on one thread, on the throughput
-//! feed's frames, for the decoder the pipeline uses (byte scanner with serde
-//! fallback) and for its general serde path.
+//! The decoder alone: CPU time per event on one thread, for the decoder the
+//! pipeline uses (byte scanner with serde fallback) and for its general serde
+//! path, on two feeds: the throughput feed's trades, and the mix of
+//! performance.md's JSON figures (3 trades, 6 quotes and 1 second-aggregate
+//! per 10-event frame, about 140 bytes per event), so the decoder can be
+//! compared with the parsers measured there.
 //!
 //! No sockets, no actors: this isolates the largest share of the hot thread's
 //! work, so a change to the decoder shows here before it shows end to end.
@@ -22,29 +25,40 @@ const PASSES: usize = 5;
 
 /// Measures both paths and adds a row for each.
 pub fn decode(sizes: &Sizes, report: &mut Report) -> Result<(), String> {
-    const S: &str = "decode";
     let set = throughput_frames(sizes, sizes.decode_events);
-    let frames: Vec<&[u8]> = set.frames.iter().map(|f| f.as_bytes()).collect();
-    let events = set.events();
+    let trades: Vec<&[u8]> = set.frames.iter().map(|f| f.as_bytes()).collect();
+    measure(report, "trades", &trades, set.events())?;
+    let mixed = mixed_frames(sizes.decode_events);
+    let mixed: Vec<&[u8]> = mixed.iter().map(Vec::as_slice).collect();
+    measure(report, "quote mix", &mixed, sizes.decode_events)
+}
+
+/// Both paths over `frames`, which hold `events` events; a row for each.
+fn measure(report: &mut Report, feed: &str, frames: &[&[u8]], events: u64) -> Result<(), String> {
+    const S: &str = "decode";
+    let bytes: usize = frames.iter().map(|f| f.len()).sum();
     report.detail(
         S,
         format!(
-            "{events} events in {} frames of the throughput feed, decoded in memory on one thread; best of {PASSES} passes",
-            frames.len()
+            "{feed}: {events} events in {} frames, {:.0} bytes per event, decoded in memory on one thread; best of {PASSES} passes",
+            frames.len(),
+            bytes as f64 / events.max(1) as f64
         ),
     );
     let mut results = Vec::new();
     for (name, decoder) in [
-        ("fast path", decode_frame as Decoder),
-        ("general path (serde)", decode_frame_general as Decoder),
+        ("decoder", decode_frame as Decoder),
+        ("serde path alone", decode_frame_general as Decoder),
     ] {
-        let (ns, decoded) = best_pass(&frames, decoder);
+        let (ns, decoded) = best_pass(frames, decoder);
         if decoded != events {
-            return Err(format!("{name} decoded {decoded} of {events} events"));
+            return Err(format!(
+                "{feed}, {name}: decoded {decoded} of {events} events"
+            ));
         }
         results.push(ns);
         report.row(
-            format!("Decode only, {name}: ns per event (one thread)"),
+            format!("Decode only ({feed}), {name}: per event, one thread"),
             format!("{ns:.0} ns ({} on one core)", report::rate(1e9 / ns)),
             "",
             Verdict::Info,
@@ -52,9 +66,47 @@ pub fn decode(sizes: &Sizes, report: &mut Report) -> Result<(), String> {
     }
     report.detail(
         S,
-        format!("general ÷ fast: {:.2}×", results[1] / results[0]),
+        format!(
+            "{feed}: serde path ÷ decoder {:.2}×",
+            results[1] / results[0]
+        ),
     );
     Ok(())
+}
+
+/// Frames of 10 events in the shape of performance.md's JSON measurements:
+/// 3 trades, 6 quotes, 1 second-aggregate, over 1 000 tickers.
+fn mixed_frames(events: u64) -> Vec<Vec<u8>> {
+    const BASE_MS: u64 = 1_748_476_800_000;
+    let mut frames = Vec::new();
+    let mut frame = Vec::new();
+    for i in 0..events {
+        frame.push(if frame.is_empty() { b'[' } else { b',' });
+        let sym = format!(
+            "{}{}",
+            ["MSFT", "AAPL", "NVDA", "AMZN"][(i % 4) as usize],
+            i % 250
+        );
+        let (t, q) = (BASE_MS + i, 50_385_481 + i);
+        let event = match i % 10 {
+            0..=2 => format!(
+                r#"{{"ev":"T","sym":"{sym}","i":"{q}","x":4,"p":101.01,"s":100,"c":[14,41],"t":{t},"q":{q},"z":3}}"#
+            ),
+            3..=8 => format!(
+                r#"{{"ev":"Q","sym":"{sym}","bx":11,"bp":101.01,"bs":2,"ax":12,"ap":101.02,"as":1,"c":1,"i":[604],"t":{t},"q":{q},"z":3}}"#
+            ),
+            _ => format!(
+                r#"{{"ev":"A","sym":"{sym}","v":4110,"av":9470157,"op":100.43,"vw":101.0488,"o":101.0,"c":101.02,"h":101.05,"l":100.99,"a":100.62,"z":685,"s":{t},"e":{}}}"#,
+                t + 1_000
+            ),
+        };
+        frame.extend_from_slice(event.as_bytes());
+        if i % 10 == 9 || i + 1 == events {
+            frame.push(b']');
+            frames.push(std::mem::take(&mut frame));
+        }
+    }
+    frames
 }
 
 /// Nanoseconds per event of the fastest pass, and the events one pass decoded.
