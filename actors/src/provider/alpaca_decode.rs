@@ -49,16 +49,6 @@ pub fn decode_frame_general(frame: &[u8], out: &mut Vec<Event>, issues: &mut Vec
     decode_array_serde::<RawMessage>(frame, out, issues)
 }
 
-/// [`decode_frame`] on the fast path alone; `None` where it would fall back.
-#[cfg(test)]
-pub(crate) fn decode_frame_fast(
-    frame: &[u8],
-    out: &mut Vec<Event>,
-    issues: &mut Vec<DecodeIssue>,
-) -> Option<()> {
-    super::frame_scan::scan_array::<RawMessage>(frame, out, issues)
-}
-
 /// The asset class of an Alpaca symbol: crypto pairs are written `BTC/USD`.
 pub fn class_of(symbol: &str) -> AssetClass {
     if symbol.contains('/') {
@@ -70,7 +60,7 @@ pub fn class_of(symbol: &str) -> AssetClass {
 
 /// One array element, every field optional and loosely typed.
 #[derive(Default)]
-struct RawMessage<'a> {
+pub(crate) struct RawMessage<'a> {
     not_object: bool,
     kind: Flex<'a>,
     symbol: Flex<'a>,

@@ -28,19 +28,9 @@ pub fn decode_frame_general(frame: &[u8], out: &mut Vec<Event>, issues: &mut Vec
     decode_array_serde::<RawEvent>(frame, out, issues)
 }
 
-/// [`decode_frame`] on the fast path alone; `None` where it would fall back.
-#[cfg(test)]
-pub(crate) fn decode_frame_fast(
-    frame: &[u8],
-    out: &mut Vec<Event>,
-    issues: &mut Vec<DecodeIssue>,
-) -> Option<()> {
-    super::frame_scan::scan_array::<RawEvent>(frame, out, issues)
-}
-
 /// One array element, every field optional and loosely typed.
 #[derive(Default)]
-struct RawEvent<'a> {
+pub(crate) struct RawEvent<'a> {
     not_object: bool,
     ev: Flex<'a>,
     sym: Flex<'a>,
