@@ -45,7 +45,7 @@ pub(crate) fn scan_array<'de, F: Fields<'de>>(
 ) -> Option<()> {
     let mut s = Scanner { buf: frame, pos: 0 };
     s.skip_ws();
-    s.expect(b'[')?;
+    s.eat(b'[')?;
     s.skip_ws();
     if s.peek()? == b']' {
         s.pos += 1;
@@ -90,7 +90,8 @@ impl<'de> Scanner<'de> {
         Some(b)
     }
 
-    fn expect(&mut self, want: u8) -> Option<()> {
+    /// Consumes `want`, or fails if the next byte is anything else.
+    fn eat(&mut self, want: u8) -> Option<()> {
         (self.next()? == want).then_some(())
     }
 
@@ -102,7 +103,7 @@ impl<'de> Scanner<'de> {
 
     /// One flat object, read into `fields`.
     fn object<F: Fields<'de>>(&mut self, fields: &mut F) -> Option<()> {
-        self.expect(b'{')?;
+        self.eat(b'{')?;
         self.skip_ws();
         if self.peek()? == b'}' {
             self.pos += 1;
@@ -110,10 +111,10 @@ impl<'de> Scanner<'de> {
         }
         loop {
             self.skip_ws();
-            self.expect(b'"')?;
+            self.eat(b'"')?;
             let key = self.key()?;
             self.skip_ws();
-            self.expect(b':')?;
+            self.eat(b':')?;
             self.skip_ws();
             let value = self.value()?;
             if let Some(slot) = fields.slot(key) {
