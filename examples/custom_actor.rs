@@ -12,7 +12,7 @@ use tapewatch::actors::events::Event;
 use tapewatch::actors::messages::{Events, Output};
 use tapewatch::actors::secret::{ApiKey, Credentials};
 use tapewatch::config::{Config, FeedConfig, StdoutFormat};
-use tapewatch::sim::{self, SimConfig};
+use tapewatch_sim::{self as sim, SimConfig};
 
 /// Trades kept per symbol for the rolling VWAP.
 const WINDOW: usize = 200;

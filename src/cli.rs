@@ -26,7 +26,7 @@ enum Command {
     /// Watch the real feeds. The key comes from POLYGON_API_KEY or MASSIVE_API_KEY.
     Run(RunArgs),
     /// Serve the simulated Polygon feed and REST endpoints.
-    Sim(crate::sim::cli::SimArgs),
+    Sim(tapewatch_sim::cli::SimArgs),
     /// Run the simulator and the pipeline together: no key, no network.
     Demo(crate::demo::DemoArgs),
 }
@@ -75,7 +75,7 @@ pub fn main() -> ExitCode {
     let code = system.block_on(async move {
         match cli.command {
             Command::Run(args) => run(args).await,
-            Command::Sim(args) => crate::sim::cli::serve(args).await,
+            Command::Sim(args) => tapewatch_sim::cli::serve(args, service::signals()).await,
             Command::Demo(args) => crate::demo::run(args).await,
         }
     });

@@ -11,7 +11,7 @@ use tapewatch_actors::secret::{ApiKey, Credentials};
 
 use crate::config::{Config, FeedConfig, StdoutFormat};
 use crate::service::{self, Outcome};
-use crate::sim::{self, ScriptConfig, SimConfig};
+use tapewatch_sim::{self as sim, ScriptConfig, SimConfig};
 
 /// Flags of `tapewatch demo`.
 #[derive(Debug, Args)]

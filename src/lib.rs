@@ -5,10 +5,9 @@
 //! The pipeline actors live in the `tapewatch-actors` crate; this crate is the
 //! service shell: configuration, the wiring of the topology ([`app`]), the
 //! command line, the HTTP API and downstream WebSocket endpoint ([`http`]),
-//! and the built-in simulator.
+//! and the `demo` that runs the simulator (crate `tapewatch-sim`) with the pipeline.
 
 pub mod app;
-pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod credentials;
@@ -18,7 +17,6 @@ pub mod pipeline;
 pub mod pretty;
 pub mod progress;
 pub mod service;
-pub mod sim;
 pub mod sinks;
 pub mod tls;
 

@@ -13,7 +13,9 @@ use tapewatch::actors::messages::Scope;
 use tapewatch::actors::secret::{ApiKey, Credentials};
 use tapewatch::config::{Config, FeedConfig};
 use tapewatch::service::{self, Outcome};
-use tapewatch::sim::{self, injections, Market, ScriptConfig, SimConfig, SimHandle, SimProvider};
+use tapewatch_sim::{
+    self as sim, injections, Market, ScriptConfig, SimConfig, SimHandle, SimProvider,
+};
 
 use support::{collector, config_for, eventually, Received};
 

@@ -13,7 +13,7 @@ use tapewatch::actors::events::{Event, EventKind};
 use tapewatch::actors::messages::Events;
 use tapewatch::actors::ws_session::{ChangeSubscriptions, SessionState, SubscriptionError};
 use tapewatch::pipeline::ControlError;
-use tapewatch::sim::{self, SimConfig};
+use tapewatch_sim::{self as sim, SimConfig};
 
 use support::{config_for, eventually, key};
 

@@ -5,7 +5,7 @@ mod support;
 use std::time::Duration;
 
 use tapewatch::actors::messages::EnrichStatus;
-use tapewatch::sim::{self, Faults, ScriptConfig, SimConfig};
+use tapewatch_sim::{self as sim, Faults, ScriptConfig, SimConfig};
 
 use support::{collector, config_for, eventually, key, Received};
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tapewatch::actors::events::EventKind;
 use tapewatch::actors::provider::IssueKind;
 use tapewatch::config::Config;
-use tapewatch::sim::{self, Faults, GarbageKind, ScriptConfig, SimConfig, SimHandle};
+use tapewatch_sim::{self as sim, Faults, GarbageKind, ScriptConfig, SimConfig, SimHandle};
 
 use support::{collector, config_for, eventually, key, Received};
 

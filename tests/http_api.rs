@@ -11,7 +11,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tapewatch::actors::messages::EnrichStatus;
-use tapewatch::sim::SimConfig;
+use tapewatch_sim::SimConfig;
 
 use support::http::{call, get, ready_is, wait_for, Service};
 use support::ws::WsClient;

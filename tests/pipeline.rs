@@ -11,7 +11,7 @@ use tapewatch::actors::messages::{EnrichStatus, Scope};
 use tapewatch::actors::option_ticker;
 use tapewatch::actors::secret::ApiKey;
 use tapewatch::service::{self, Outcome};
-use tapewatch::sim::{self, injections, Market, ScriptConfig, SimConfig, TlsFiles};
+use tapewatch_sim::{self as sim, injections, Market, ScriptConfig, SimConfig, TlsFiles};
 
 use support::{collector, config_for, eventually, key, Received};
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tapewatch::actors::events::EventKind;
 use tapewatch::actors::messages::EnrichStatus;
-use tapewatch::sim::{self, SimConfig};
+use tapewatch_sim::{self as sim, SimConfig};
 
 use support::{config_for, eventually, key};
 

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use support::http::{wait_for, Service};
 use support::ws::{read_until_closed, stalled_client, Got, WsClient};
 use support::Received;
-use tapewatch::sim::{ScriptConfig, SimConfig};
+use tapewatch_sim::{ScriptConfig, SimConfig};
 
 const CONTRACTS: [&str; 4] = [
     "O:NVDA261218C00500000",

@@ -231,8 +231,10 @@ impl Actor for AnomalyDetector {
     type Context = Context<Self>;
 }
 
-/// Baselines survive a restart: the supervisor restarts the same actor value,
-/// so nothing has to be learned again.
+/// Under actix's `Supervisor` a *stopped* detector is restarted as the same
+/// value, baselines kept. A panic is a death, not a stop: the guardian starts
+/// a fresh detector whose baselines are relearned during warm-up, since the
+/// old ones may be what caused the panic.
 impl Supervised for AnomalyDetector {}
 
 impl Handler<crate::messages::Crash> for AnomalyDetector {

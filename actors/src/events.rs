@@ -11,6 +11,13 @@ use smol_str::SmolStr;
 /// A ticker as the provider spells it (`NVDA`, `O:NVDA261218C00500000`, `BTC-USD`).
 pub type Symbol = SmolStr;
 
+/// True for a character a ticker may contain in any provider's spelling:
+/// `A-Z a-z 0-9 : . - _`. Nothing else can reach a URL path or a topic from
+/// a ticker, so callers that put tickers there check every character with it.
+pub fn is_ticker_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '-' | '_')
+}
+
 /// Trade condition codes; most trades carry at most four.
 pub type Conditions = SmallVec<[i32; 4]>;
 

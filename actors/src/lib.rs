@@ -10,6 +10,7 @@
 
 pub mod alert_ring;
 pub mod anomaly_detector;
+pub mod calendar;
 pub mod events;
 pub mod guardian;
 pub mod log_limit;

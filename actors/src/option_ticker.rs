@@ -80,7 +80,7 @@ fn parse_body(body: &str, allow_padding: bool) -> Option<OptionTicker<'_>> {
     let year = 2000 + u16::try_from(digits(&[y0, y1])?).ok()?;
     let month = u8::try_from(digits(&[m0, m1])?).ok()?;
     let day = u8::try_from(digits(&[d0, d1])?).ok()?;
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+    if !crate::calendar::is_valid_date(year.into(), month.into(), day.into()) {
         return None;
     }
     let right = match right {
@@ -110,17 +110,6 @@ fn digits(bytes: &[u8]) -> Option<u32> {
     bytes.iter().try_fold(0u32, |acc, &b| {
         b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
     })
-}
-
-fn days_in_month(year: u16, month: u8) -> u8 {
-    match month {
-        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
-            29
-        }
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
 }
 
 #[cfg(test)]

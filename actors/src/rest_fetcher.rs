@@ -90,8 +90,8 @@ impl Default for RestConfig {
 pub struct RestFetcherDeps {
     /// The `[rest]` settings.
     pub config: RestConfig,
-    /// The provider's API key; without one every enrichment is `skipped`.
-    pub key: Option<ApiKey>,
+    /// The HTTP client, built once and shared by every incarnation.
+    pub client: RestClient,
     /// The pipeline's metrics.
     pub metrics: Metrics,
     /// The gauge of the `rest` stage, decremented for every request taken.
@@ -100,6 +100,31 @@ pub struct RestFetcherDeps {
     pub outputs: Fanout<Output>,
     /// The ticker cache, shared so other components can read it.
     pub cache: Arc<DashMap<Symbol, CacheEntry>>,
+}
+
+/// The REST client of the `[rest]` settings: built once, because building it
+/// is the only fallible step (TLS set-up), and cheap to clone.
+#[derive(Clone)]
+pub struct RestClient(Arc<http::Http>);
+
+impl RestClient {
+    /// Builds the client; `key` is the provider's API key, without which
+    /// every enrichment is `skipped`. Fails only if TLS cannot be set up.
+    pub fn new(
+        config: &RestConfig,
+        key: Option<ApiKey>,
+        metrics: &Metrics,
+    ) -> Result<Self, reqwest::Error> {
+        Ok(RestClient(Arc::new(http::Http::new(config, key, metrics)?)))
+    }
+}
+
+impl std::fmt::Debug for RestClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RestClient")
+            .field("has_key", &self.0.has_key())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Someone waiting for one ticker's answer.
@@ -135,11 +160,10 @@ pub struct RestFetcher {
 }
 
 impl RestFetcher {
-    /// Builds the fetcher and its HTTP client; fails only if TLS cannot be set up.
-    pub fn new(deps: RestFetcherDeps) -> Result<Self, reqwest::Error> {
-        let http = http::Http::new(&deps.config, deps.key, &deps.metrics)?;
-        Ok(RestFetcher {
-            http: Arc::new(http),
+    /// Builds the fetcher around the client in `deps`.
+    pub fn new(deps: RestFetcherDeps) -> Self {
+        RestFetcher {
+            http: deps.client.0,
             config: deps.config,
             metrics: deps.metrics,
             gauge: deps.gauge,
@@ -150,7 +174,7 @@ impl RestFetcher {
             in_flight: 0,
             epoch: 0,
             warnings: LogLimiter::default(),
-        })
+        }
     }
 
     /// Answers from the cache, joins a running request, starts one, queues it,

@@ -91,8 +91,7 @@ impl Http {
         };
         // The ticker goes into the path raw, so anything that could change
         // the URL's structure is refused before a request is made.
-        let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '-' | '_');
-        if ticker.is_empty() || !ticker.chars().all(valid) {
+        if ticker.is_empty() || !ticker.chars().all(crate::events::is_ticker_char) {
             return Err(LookupError::Failed(format!("invalid ticker {ticker:?}")));
         }
         let url = match AssetClass::of(&ticker) {

@@ -140,15 +140,16 @@ fn rig_with(
     });
     let sink = StageSender::new(collector.recipient(), StageGauge::new(&metrics, "sink"));
     let cache = Arc::new(DashMap::new());
+    let client = RestClient::new(&config, key.map(ApiKey::new), &metrics).expect("client builds");
     let deps = RestFetcherDeps {
         config,
-        key: key.map(ApiKey::new),
+        client,
         metrics: metrics.clone(),
         gauge: StageGauge::new(&metrics, "rest"),
         outputs: Fanout::new(vec![sink]),
         cache: Arc::clone(&cache),
     };
-    let fetcher = RestFetcher::new(deps).expect("client builds");
+    let fetcher = RestFetcher::new(deps);
     Rig {
         addr: start(fetcher),
         rx,
@@ -272,9 +273,10 @@ fn config_has_documented_defaults_and_rejects_unknown_keys() {
     );
     assert!(serde_json::from_str::<RestConfig>(r#"{"max_inflight": 2}"#).is_err());
     let metrics = Metrics::new();
+    let client = RestClient::new(&cfg, Some(ApiKey::new(KEY)), &metrics).expect("client builds");
     let deps = RestFetcherDeps {
         config: cfg,
-        key: Some(ApiKey::new(KEY)),
+        client,
         gauge: StageGauge::new(&metrics, "rest"),
         metrics,
         outputs: Fanout::default(),

@@ -127,6 +127,15 @@ impl WsSession {
         }
     }
 
+    /// `tapewatch_connected{feed}`: 1 while streaming, 0 otherwise.
+    fn set_connected(&self, up: bool) {
+        self.deps
+            .metrics
+            .connected
+            .with_label_values(&[&self.deps.feed])
+            .set(i64::from(up));
+    }
+
     fn set_state(&mut self, state: SessionState) {
         self.state = state;
         self.state_since = Instant::now();
@@ -172,11 +181,7 @@ impl Actor for WsSession {
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
-        self.deps
-            .metrics
-            .connected
-            .with_label_values(&[&self.deps.feed])
-            .set(0);
+        self.set_connected(false);
     }
 }
 
@@ -203,17 +208,8 @@ impl Handler<GetSessionState> for WsSession {
 impl Handler<Shutdown> for WsSession {
     type Result = ();
     fn handle(&mut self, _: Shutdown, ctx: &mut Context<Self>) {
-        if let Some(sink) = self.sink.as_mut() {
-            let _ = sink.write(WsMessage::Close(Some(awc::ws::CloseCode::Normal.into())));
-        }
         self.set_state(SessionState::Stopped);
-        self.deps
-            .metrics
-            .connected
-            .with_label_values(&[&self.deps.feed])
-            .set(0);
-        // Let the close frame go out before the stream is dropped.
-        ctx.run_later(ms(50), |act, ctx| act.drop_socket(ctx));
+        self.close_socket(ctx);
     }
 }
 

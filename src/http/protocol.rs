@@ -13,7 +13,7 @@ use std::fmt;
 use bytestring::ByteString;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use tapewatch_actors::events::Symbol;
+use tapewatch_actors::events::{is_ticker_char, Symbol};
 
 /// Topics one request may name.
 pub const MAX_TOPICS_PER_REQUEST: usize = 256;
@@ -64,8 +64,7 @@ impl fmt::Display for Topic {
 
 /// A ticker as given by a client: 1 to 64 of `A-Z 0-9 : . - _`, upper-cased.
 pub fn ticker(text: &str) -> Result<Symbol, String> {
-    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '-' | '_');
-    if text.is_empty() || text.len() > MAX_TICKER_LEN || !text.chars().all(ok) {
+    if text.is_empty() || text.len() > MAX_TICKER_LEN || !text.chars().all(is_ticker_char) {
         return Err(format!(
             "invalid ticker `{}`: 1 to {MAX_TICKER_LEN} of A-Z 0-9 : . - _",
             clip(text)

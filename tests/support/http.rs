@@ -10,7 +10,7 @@ use tapewatch::actors::messages::Output;
 use tapewatch::config::Config;
 use tapewatch::http::{self, HttpHandle, Hub};
 use tapewatch::pipeline::Pipeline;
-use tapewatch::sim::{self, SimConfig, SimHandle};
+use tapewatch_sim::{self as sim, SimConfig, SimHandle};
 use tokio::sync::mpsc;
 
 use crate::support::{collector, config_for, key};

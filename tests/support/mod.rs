@@ -11,7 +11,7 @@ use actix::prelude::*;
 use tapewatch::actors::messages::{Anomaly, Enrichment, Output, StatusRecord};
 use tapewatch::actors::secret::{ApiKey, Credentials};
 use tapewatch::config::{Config, FeedConfig, StdoutFormat};
-use tapewatch::sim::SimHandle;
+use tapewatch_sim::SimHandle;
 use tokio::sync::mpsc;
 
 pub mod http;

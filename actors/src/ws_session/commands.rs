@@ -6,7 +6,6 @@
 //! in the middle still ends up with what was asked for.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use actix::prelude::*;
 use serde::Serialize;
@@ -188,18 +187,8 @@ impl Handler<Pause> for WsSession {
         if matches!(self.state, SessionState::Paused | SessionState::Stopped) {
             return;
         }
-        if let Some(sink) = self.sink.as_mut() {
-            let _ = sink.write(awc::ws::Message::Close(Some(
-                awc::ws::CloseCode::Normal.into(),
-            )));
-        }
         self.set_state(SessionState::Paused);
-        self.release_changes();
-        self.deps
-            .metrics
-            .connected
-            .with_label_values(&[&self.deps.feed])
-            .set(0);
+        self.close_socket(ctx);
         tracing::info!(feed = %self.deps.feed, "paused: upstream closed, subscriptions kept");
         self.emit_status(
             "paused",
@@ -207,12 +196,6 @@ impl Handler<Pause> for WsSession {
             self.deps.shared.last_data_ms(),
             None,
         );
-        // Let the close frame go out before the stream is dropped.
-        ctx.run_later(Duration::from_millis(50), |act, ctx| {
-            if act.state == SessionState::Paused {
-                act.drop_socket(ctx);
-            }
-        });
     }
 }
 

@@ -17,6 +17,9 @@ use crate::messages::RawFrame;
 use crate::provider::IssueKind;
 use crate::ws_client;
 
+/// How long the write half of a socket closed on request outlives it.
+const CLOSE_FLUSH: std::time::Duration = std::time::Duration::from_millis(50);
+
 impl WsSession {
     pub(super) fn connect(&mut self, ctx: &mut Context<Self>) {
         self.set_state(SessionState::Connecting);
@@ -106,6 +109,23 @@ impl WsSession {
         });
     }
 
+    /// Closes the socket on our side with a normal close frame and lets go of
+    /// it at once: reading stops now and the session forgets the socket, so
+    /// nothing of it can reach the session afterwards, whatever comes next (a
+    /// resume, a reconnect). Only the write half lives on for
+    /// [`CLOSE_FLUSH`]: actix-codec's `Framed::close` shuts the socket without
+    /// flushing its own write buffer, so the close frame needs a moment on
+    /// the normal flush path first.
+    pub(super) fn close_socket(&mut self, ctx: &mut Context<Self>) {
+        if let Some(mut sink) = self.sink.take() {
+            let _ = sink.write(WsMessage::Close(Some(awc::ws::CloseCode::Normal.into())));
+            ctx.run_later(CLOSE_FLUSH, move |_, _| sink.close());
+        }
+        self.drop_socket(ctx);
+    }
+
+    /// Lets go of the socket: stops reading it, closes the write half once
+    /// its buffer is flushed, and forgets this connection's handshake state.
     pub(super) fn drop_socket(&mut self, ctx: &mut Context<Self>) {
         if let Some(handle) = self.stream.take() {
             ctx.cancel_future(handle);
@@ -113,11 +133,7 @@ impl WsSession {
         if let Some(mut sink) = self.sink.take() {
             sink.close();
         }
-        self.deps
-            .metrics
-            .connected
-            .with_label_values(&[&self.deps.feed])
-            .set(0);
+        self.set_connected(false);
         self.pending_acks.clear();
         self.fragment = None;
         self.ping_sent_at = None;

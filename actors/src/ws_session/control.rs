@@ -87,11 +87,7 @@ impl WsSession {
     fn begin_streaming(&mut self) {
         let reconnect = self.deps.shared.mark_streamed();
         self.set_state(SessionState::Streaming);
-        self.deps
-            .metrics
-            .connected
-            .with_label_values(&[&self.deps.feed])
-            .set(1);
+        self.set_connected(true);
         let topics = self.deps.shared.topics();
         tracing::info!(feed = %self.deps.feed, topics = ?topics, "streaming");
         if reconnect {

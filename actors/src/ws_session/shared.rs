@@ -26,8 +26,9 @@ impl SessionShared {
         })
     }
 
-    /// The subscription set. A panic while it was held leaves it usable: it is
-    /// only ever replaced whole, never left half-edited.
+    /// The subscription set. A panic while it was held leaves it usable: it
+    /// is changed one `insert` or `remove` at a time, each of which leaves a
+    /// whole set behind.
     pub fn subscriptions(&self) -> MutexGuard<'_, BTreeSet<String>> {
         self.subscriptions.lock().unwrap_or_else(|p| p.into_inner())
     }

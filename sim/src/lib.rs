@@ -1,4 +1,4 @@
-//! A built-in simulator of Polygon's market-data services: the `/stocks` and
+//! tapewatch-sim: a simulator of Polygon's market-data services: the `/stocks` and
 //! `/options` WebSocket feeds and the REST reference endpoints, served by one
 //! actix-web server on one address. With [`SimProvider::Alpaca`] it serves
 //! Alpaca's stock streams (`/v2/iex`, `/v2/sip`, `/v2/delayed_sip`,

@@ -2,7 +2,7 @@
 //! pipeline against it, and a report of throughput, latency, isolation,
 //! memory, burst absorption, the decoder's own cost and a Python peer's rate (see BENCHMARKS.md).
 //!
-//! `tapewatch-bench` (src/bin) only calls [`main`]; `scripts/bench` builds it in
+//! `tapewatch-bench` (`main.rs`) only calls [`main`]; `scripts/bench` builds it in
 //! release mode and prepares the peer's Python environment. Benchmarks are
 //! programs, not tests: nothing here runs under `cargo test` except unit tests
 //! of pure helpers.

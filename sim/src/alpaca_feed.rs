@@ -130,7 +130,7 @@ mod tests {
     use actix_web::test::TestRequest;
 
     use super::*;
-    use crate::sim::sim_event::SimTrade;
+    use crate::sim_event::SimTrade;
 
     #[test]
     fn feeds_round_trip_through_their_names() {

@@ -144,9 +144,9 @@ impl From<FaultArgs> for Faults {
     }
 }
 
-/// Serves until SIGINT/SIGTERM (or prints the script); returns the exit
-/// status.
-pub async fn serve(args: SimArgs) -> u8 {
+/// Serves until `shutdown` completes (the command line passes SIGINT/SIGTERM),
+/// or prints the script; returns the exit status.
+pub async fn serve(args: SimArgs, shutdown: impl std::future::Future<Output = ()>) -> u8 {
     let script = ScriptConfig {
         seed: args.seed,
         total_events: args.total,
@@ -183,7 +183,7 @@ pub async fn serve(args: SimArgs) -> u8 {
                 handle.rest_url()
             );
             eprintln!("listening {}", handle.addr);
-            crate::service::signals().await;
+            shutdown.await;
             let stats = std::sync::Arc::clone(&handle.stats);
             handle.stop().await;
             eprintln!("stats {}", stats_json(&stats));

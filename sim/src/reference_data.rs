@@ -2,6 +2,7 @@
 //! their OCC tickers, and a small table of stock tickers.
 
 use serde_json::{json, Value};
+use tapewatch_actors::option_ticker::{self, OptionRight};
 
 /// Whether a contract is a call or a put.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,58 +32,24 @@ pub struct OccContract {
     pub strike_thousandths: u64,
 }
 
-/// Parses `O:` + root + `YYMMDD` + `C`/`P` + 8-digit strike×1000, reading from
-/// the right because roots vary in length and may contain digits.
+/// Parses `O:` + root + `YYMMDD` + `C`/`P` + 8-digit strike×1000 with the
+/// pipeline's own parser, so the simulator accepts exactly the tickers the
+/// service can read.
 pub fn parse_occ(ticker: &str) -> Option<OccContract> {
-    let body = ticker.strip_prefix("O:")?;
-    if !body.is_ascii() || body.len() < 16 {
-        return None;
-    }
-    let (root, tail) = body.split_at(body.len() - 15);
-    let root_ok = (1..=6).contains(&root.len())
-        && root
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'.');
-    let (date, rest) = tail.split_at(6);
-    let (right, strike) = rest.split_at(1);
-    if !root_ok || !all_digits(date) || !all_digits(strike) {
-        return None;
-    }
-    let year = 2000 + date[0..2].parse::<u16>().ok()?;
-    let month = date[2..4].parse::<u8>().ok()?;
-    let day = date[4..6].parse::<u8>().ok()?;
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-        return None;
-    }
-    let contract_type = match right {
-        "C" => ContractType::Call,
-        "P" => ContractType::Put,
-        _ => return None,
-    };
+    let parsed = option_ticker::parse(ticker)?;
     Some(OccContract {
         ticker: ticker.to_owned(),
-        root: root.to_owned(),
-        year,
-        month,
-        day,
-        contract_type,
-        strike_thousandths: strike.parse().ok()?,
+        root: parsed.underlying.to_owned(),
+        year: parsed.expiry.year,
+        month: parsed.expiry.month,
+        day: parsed.expiry.day,
+        contract_type: match parsed.right {
+            OptionRight::Call => ContractType::Call,
+            OptionRight::Put => ContractType::Put,
+        },
+        // The strike has at most 8 digits in thousandths, exact in an f64.
+        strike_thousandths: (parsed.strike * 1000.0).round() as u64,
     })
-}
-
-fn all_digits(text: &str) -> bool {
-    text.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn days_in_month(year: u16, month: u8) -> u8 {
-    match month {
-        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
-            29
-        }
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
 }
 
 impl OccContract {
@@ -183,7 +150,7 @@ pub fn ticker_results(ticker: &str) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::instruments::Market;
+    use crate::instruments::Market;
 
     #[test]
     fn occ_tickers_parse_from_the_right() {

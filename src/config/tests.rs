@@ -63,7 +63,7 @@ fn http_needs_a_token_beyond_loopback_and_never_shows_it() {
 
 #[test]
 fn the_example_file_is_valid_and_complete() {
-    let text = include_str!("../examples/tapewatch.toml");
+    let text = include_str!("../../examples/tapewatch.toml");
     let c = Config::parse(text).expect("example parses");
     c.validate("examples/tapewatch.toml")
         .expect("example is valid");

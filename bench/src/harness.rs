@@ -17,8 +17,8 @@ use super::generator::{Generator, Play, PlayReport};
 use super::latency::{Latency, PhaseLatency, Recorder, SinkTap};
 use super::memory::{self, ThreadTimes};
 use super::rest_mock::RestMock;
-use crate::config::{Config, FeedConfig, StdoutFormat};
-use crate::pipeline::Pipeline;
+use tapewatch::config::{Config, FeedConfig, StdoutFormat};
+use tapewatch::pipeline::Pipeline;
 
 /// How long the pipeline may take to finish a segment after the generator.
 const DRAIN_LIMIT: Duration = Duration::from_secs(30);
@@ -181,7 +181,7 @@ impl Rig {
             Recorder(l)
         });
         let before = memory::thread_times();
-        let pipeline = crate::app::builder(config, Credentials::key(ApiKey::new("bench")))
+        let pipeline = tapewatch::app::builder(config, Credentials::key(ApiKey::new("bench")))
             .subscribe_outputs(recorder.recipient())
             .start()
             .map_err(|e| format!("pipeline: {e}"))?;
@@ -305,7 +305,7 @@ impl Rig {
 /// cuts the name to 15 bytes), so they are told apart by creation order.
 fn arbiter_labels(before: &ThreadTimes, after: &ThreadTimes) -> BTreeMap<u32, String> {
     let mut labels = BTreeMap::new();
-    let decode = crate::config::Config::default().pipeline.decode_thread;
+    let decode = tapewatch::config::Config::default().pipeline.decode_thread;
     let names: &[&str] = if decode {
         &[
             "hot arbiter (ws+detect)",

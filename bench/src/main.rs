@@ -1,6 +1,6 @@
 //! `tapewatch-bench`: the benchmark program (see BENCHMARKS.md); everything is
-//! in [`tapewatch::bench`].
+//! in the `tapewatch_bench` library beside this file.
 
 fn main() -> std::process::ExitCode {
-    tapewatch::bench::main()
+    tapewatch_bench::main()
 }

@@ -1,0 +1,301 @@
+//! One function per stage of the data-flow picture, called by
+//! [`PipelineBuilder::start`](super::PipelineBuilder::start) in data-flow
+//! order, from the outputs back to the sockets: each stage is created knowing
+//! where its messages go.
+//!
+//! [`Wiring`] carries what every stage shares while the topology is built: the
+//! metrics and their stage gauges (made once), the arbiters, the fatal relay,
+//! and the list of children the guardian will supervise.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use actix::prelude::*;
+use dashmap::DashMap;
+use tapewatch_actors::alert_ring::{AlertRing, RingSink};
+use tapewatch_actors::anomaly_detector::{AnomalyDetector, DetectorDeps};
+use tapewatch_actors::guardian::Child;
+use tapewatch_actors::message_handler::{HandlerDeps, MessageHandler};
+use tapewatch_actors::messages::{EnrichRequest, Events, Fatal, Output, RawFrame};
+use tapewatch_actors::metrics::Metrics;
+use tapewatch_actors::provider::Provider;
+use tapewatch_actors::rest_fetcher::{RestClient, RestFetcher, RestFetcherDeps};
+use tapewatch_actors::secret::{ApiKey, Credentials};
+use tapewatch_actors::sink::LineSink;
+use tapewatch_actors::stage::{Fanout, Slot, StageGauge, StageSender};
+use tapewatch_actors::ws_session::{GetSessionState, SessionDeps, SessionShared, WsSession};
+
+use super::supervise::{child, supervised, AddrSlot};
+use super::StartError;
+use crate::config::{Config, PipelineConfig};
+use crate::sinks::SinkSpec;
+
+/// The queue gauges of each stage, one set per pipeline.
+#[derive(Clone)]
+pub(super) struct Gauges {
+    handler: StageGauge,
+    detector: StageGauge,
+    rest: StageGauge,
+    sink: StageGauge,
+    /// Extension actors never report taking a message: drops only.
+    subscriber: StageGauge,
+}
+
+impl Gauges {
+    fn new(metrics: &Metrics) -> Self {
+        Gauges {
+            handler: StageGauge::new(metrics, "handler"),
+            detector: StageGauge::new(metrics, "detector"),
+            rest: StageGauge::new(metrics, "rest"),
+            sink: StageGauge::new(metrics, "sink"),
+            subscriber: StageGauge::drops_only(metrics, "subscriber"),
+        }
+    }
+}
+
+/// What the stages share while the topology is built.
+pub(super) struct Wiring {
+    pub metrics: Metrics,
+    pub gauges: Gauges,
+    pub queues: PipelineConfig,
+    /// WsSession and AnomalyDetector: a frame is read and checked without
+    /// crossing threads.
+    pub hot: Arbiter,
+    /// MessageHandler's arbiter when `pipeline.decode_thread` is on.
+    pub decode: Option<Arbiter>,
+    /// RestFetcher and the sinks: TLS, JSON and disk work never take the hot
+    /// thread.
+    pub io: Arbiter,
+    pub relay: Recipient<Fatal>,
+    pub children: Vec<Box<dyn Child>>,
+}
+
+impl Wiring {
+    pub fn new(queues: PipelineConfig, relay: Recipient<Fatal>) -> Self {
+        let metrics = Metrics::new();
+        // Decoding is most of the per-event cost; on its own thread it runs
+        // beside reading and detection instead of after them.
+        let decode = queues.decode_thread.then(Arbiter::new);
+        Wiring {
+            gauges: Gauges::new(&metrics),
+            metrics,
+            queues,
+            hot: Arbiter::new(),
+            decode,
+            io: Arbiter::new(),
+            relay,
+            children: Vec::new(),
+        }
+    }
+
+    /// One supervised line sink per spec, on the io arbiter.
+    pub fn line_sinks(
+        &mut self,
+        specs: Vec<SinkSpec>,
+        outputs: &mut Fanout<Output>,
+    ) -> Vec<AddrSlot<LineSink>> {
+        let mut sinks = Vec::new();
+        for spec in specs {
+            let (metrics, gauge, arb) = (
+                self.metrics.clone(),
+                self.gauges.sink.clone(),
+                self.io.handle(),
+            );
+            let (spec, capacity) = (Arc::new(spec), self.queues.sink_queue);
+            let (slot, addr) = child(
+                &mut self.children,
+                format!("sink:{}", spec.name),
+                |a: &Addr<LineSink>| a.clone().recipient::<Output>(),
+                move || {
+                    let (metrics, gauge, spec) = (metrics.clone(), gauge.clone(), spec.clone());
+                    supervised(&arb, capacity, move || {
+                        let writer = (spec.open)().unwrap_or_else(|e| {
+                            tracing::error!(sink = spec.name, error = %e, "cannot reopen the sink; writing nowhere");
+                            Box::new(std::io::sink())
+                        });
+                        LineSink::new(spec.name, writer, spec.format, metrics, gauge)
+                    })
+                },
+            );
+            outputs.push(StageSender::with_slot(slot, self.gauges.sink.clone()));
+            sinks.push(addr);
+        }
+        sinks
+    }
+
+    /// The ring of recent alerts behind `/alerts`, fed like any sink.
+    pub fn alert_ring(&mut self, capacity: usize, outputs: &mut Fanout<Output>) -> AlertRing {
+        let alerts = AlertRing::new(capacity);
+        let (ring, gauge, arb) = (alerts.clone(), self.gauges.sink.clone(), self.io.handle());
+        let queue = self.queues.sink_queue;
+        let (slot, _) = child(
+            &mut self.children,
+            "sink:alert_ring".into(),
+            |a: &Addr<RingSink>| a.clone().recipient::<Output>(),
+            move || {
+                let (ring, gauge) = (ring.clone(), gauge.clone());
+                supervised(&arb, queue, move || RingSink::new(ring, gauge))
+            },
+        );
+        outputs.push(StageSender::with_slot(slot, self.gauges.sink.clone()));
+        alerts
+    }
+
+    /// Extension actors that asked for outputs or events: shed, never waited on.
+    pub fn subscribers<M>(&self, recipients: Vec<Recipient<M>>, fanout: &mut Fanout<M>)
+    where
+        M: Message + Clone + Send + 'static,
+        M::Result: Send,
+    {
+        for r in recipients {
+            fanout.push(StageSender::new(r, self.gauges.subscriber.clone()));
+        }
+    }
+
+    /// RestFetcher, fed by the detector. The client is built once (the only
+    /// fallible step) and the TTL cache outlives restarts.
+    pub fn rest_fetcher(
+        &mut self,
+        config: &Config,
+        key: Option<ApiKey>,
+        outputs: &Fanout<Output>,
+    ) -> Result<(Slot<EnrichRequest>, AddrSlot<RestFetcher>), StartError> {
+        let client = RestClient::new(&config.rest, key, &self.metrics)
+            .map_err(|e| StartError::Config(format!("cannot build the REST client: {e}")))?;
+        let deps = RestFetcherDeps {
+            config: config.rest.clone(),
+            client,
+            metrics: self.metrics.clone(),
+            gauge: self.gauges.rest.clone(),
+            outputs: outputs.clone(),
+            cache: Arc::new(DashMap::new()),
+        };
+        let (arb, queue) = (self.io.handle(), self.queues.rest_queue);
+        Ok(child(
+            &mut self.children,
+            "rest_fetcher".into(),
+            |a: &Addr<RestFetcher>| a.clone().recipient::<EnrichRequest>(),
+            move || {
+                let deps = deps.clone();
+                supervised(&arb, queue, move || RestFetcher::new(deps))
+            },
+        ))
+    }
+
+    /// AnomalyDetector, fed by every feed's handler. Per-symbol baselines are
+    /// rebuilt on restart; the alert id counter is shared, so ids stay unique.
+    pub fn detector(
+        &mut self,
+        config: &Config,
+        outputs: &Fanout<Output>,
+        rest: Slot<EnrichRequest>,
+    ) -> Slot<Events> {
+        let deps = DetectorDeps {
+            rules: config.detector.clone(),
+            metrics: self.metrics.clone(),
+            gauge: self.gauges.detector.clone(),
+            outputs: outputs.clone(),
+            enrich: Some(StageSender::with_slot(rest, self.gauges.rest.clone())),
+            ids: Arc::new(AtomicU64::new(0)),
+        };
+        let (arb, queue) = (self.hot.handle(), self.queues.detector_queue);
+        let (slot, _) = child(
+            &mut self.children,
+            "anomaly_detector".into(),
+            |a: &Addr<AnomalyDetector>| a.clone().recipient::<Events>(),
+            move || {
+                let deps = deps.clone();
+                supervised(&arb, queue, move || AnomalyDetector::new(deps))
+            },
+        );
+        slot
+    }
+
+    /// Where decoded events go: the detector, then extension actors.
+    pub fn events(
+        &self,
+        detector: Slot<Events>,
+        subscribers: Vec<Recipient<Events>>,
+    ) -> Fanout<Events> {
+        let mut events = Fanout::new(vec![StageSender::with_slot(
+            detector,
+            self.gauges.detector.clone(),
+        )]);
+        self.subscribers(subscribers, &mut events);
+        events
+    }
+
+    /// One feed: its MessageHandler, then the WsSession that feeds it. The
+    /// subscription set and gap history live in `SessionShared` and survive
+    /// restarts of either.
+    pub fn feed(
+        &mut self,
+        config: &Config,
+        feed: FeedSpec,
+        events: &Fanout<Events>,
+        outputs: &Fanout<Output>,
+    ) -> AddrSlot<WsSession> {
+        let shared = SessionShared::new(feed.subscribe);
+        let handler = HandlerDeps {
+            feed: feed.name.clone(),
+            provider: feed.provider.clone(),
+            metrics: self.metrics.clone(),
+            gauge: self.gauges.handler.clone(),
+            events: events.clone(),
+            outputs: outputs.clone(),
+            shared: shared.clone(),
+            staleness: config.staleness.clone(),
+        };
+        let arb = self
+            .decode
+            .as_ref()
+            .map_or_else(|| self.hot.handle(), Arbiter::handle);
+        let queue = self.queues.handler_queue;
+        let (frames, _) = child(
+            &mut self.children,
+            format!("message_handler:{}", feed.name),
+            |a: &Addr<MessageHandler>| a.clone().recipient::<RawFrame>(),
+            move || {
+                let deps = handler.clone();
+                supervised(&arb, queue, move || MessageHandler::new(deps))
+            },
+        );
+        let session = SessionDeps {
+            feed: feed.name.clone(),
+            url: feed.url,
+            shared,
+            provider: feed.provider,
+            credentials: feed.credentials,
+            connection: config.connection.clone(),
+            tls: feed.tls,
+            frames: StageSender::with_slot(frames, self.gauges.handler.clone()),
+            outputs: outputs.clone(),
+            on_fatal: Some(self.relay.clone()),
+            metrics: self.metrics.clone(),
+        };
+        let arb = self.hot.handle();
+        let (_, addr) = child(
+            &mut self.children,
+            format!("ws_session:{}", feed.name),
+            |a: &Addr<WsSession>| a.clone().recipient::<GetSessionState>(),
+            move || {
+                let deps = session.clone();
+                // The session's own mailbox only carries control messages.
+                supervised(&arb, 64, move || WsSession::new(deps))
+            },
+        );
+        addr
+    }
+}
+
+/// Everything one feed's stages are built from.
+pub(super) struct FeedSpec {
+    pub name: Arc<str>,
+    pub url: String,
+    pub subscribe: Vec<String>,
+    /// One provider instance per feed: a provider may keep per-connection
+    /// protocol state (Alpaca remembers how each topic was spelled).
+    pub provider: Arc<dyn Provider>,
+    pub credentials: Credentials,
+    pub tls: Arc<rustls::ClientConfig>,
+}

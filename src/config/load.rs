@@ -1,0 +1,147 @@
+//! Reading a configuration: TOML parsing with errors that name the dotted key,
+//! and validation of values that parse but cannot work. Every error names the
+//! file (or `command line`) and the key, and the process exits with status 2.
+
+use std::path::{Path, PathBuf};
+
+use super::Config;
+
+/// A configuration problem, naming the file and the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {file}: {source}")]
+    Read {
+        /// The file.
+        file: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A key has a wrong type, an unknown name, or the file is not TOML.
+    #[error("config file {file}: key `{key}`: {message}")]
+    Parse {
+        /// The file.
+        file: PathBuf,
+        /// Dotted path of the key.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A key parsed but its value cannot work.
+    #[error("config {file}: key `{key}`: {message}")]
+    Invalid {
+        /// The file (or `command line`).
+        file: String,
+        /// Dotted path of the key.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Reads and validates a TOML file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            file: path.to_owned(),
+            source,
+        })?;
+        let config = Self::parse(&text).map_err(|(key, message)| ConfigError::Parse {
+            file: path.to_owned(),
+            key,
+            message,
+        })?;
+        config.validate(&path.display().to_string())?;
+        Ok(config)
+    }
+
+    /// Parses TOML text; the error names the dotted key that failed.
+    pub fn parse(text: &str) -> Result<Config, (String, String)> {
+        let de =
+            toml::Deserializer::parse(text).map_err(|e| ("(syntax)".to_owned(), e.to_string()))?;
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = e.path().to_string();
+            (key, e.into_inner().message().trim().to_owned())
+        })
+    }
+
+    /// The URL of feed `i`: as configured, or the provider's default for the
+    /// market the feed is named after.
+    pub fn feed_url(&self, i: usize) -> Option<String> {
+        let feed = self.feeds.get(i)?;
+        if !feed.url.is_empty() {
+            return Some(feed.url.clone());
+        }
+        tapewatch_actors::provider::by_name(&self.provider)?.default_url(&feed.name)
+    }
+
+    /// Checks values that parse but cannot work.
+    pub fn validate(&self, file: &str) -> Result<(), ConfigError> {
+        let invalid = |key: String, message: &str| ConfigError::Invalid {
+            file: file.to_owned(),
+            key,
+            message: message.to_owned(),
+        };
+        if tapewatch_actors::provider::by_name(&self.provider).is_none() {
+            return Err(invalid(
+                "provider".into(),
+                "unknown provider (known: polygon, massive, alpaca)",
+            ));
+        }
+        if self.feeds.is_empty() {
+            return Err(invalid("feeds".into(), "at least one feed is needed"));
+        }
+        for (i, feed) in self.feeds.iter().enumerate() {
+            let url = self.feed_url(i).unwrap_or_default();
+            if url.is_empty() {
+                return Err(invalid(
+                    format!("feeds[{i}].url"),
+                    &format!(
+                        "is empty and `{}` has no default URL for a market named `{}`",
+                        self.provider, feed.name
+                    ),
+                ));
+            }
+            if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+                return Err(invalid(
+                    format!("feeds[{i}].url"),
+                    "must start with ws:// or wss://",
+                ));
+            }
+        }
+        if !(self.rest.base_url.starts_with("http://")
+            || self.rest.base_url.starts_with("https://"))
+        {
+            return Err(invalid(
+                "rest.base_url".into(),
+                "must start with http:// or https://",
+            ));
+        }
+        if let Err(e) = self.detector.validate() {
+            return Err(invalid(
+                format!("detector.{}", e.field),
+                &format!("must be {}", e.requirement),
+            ));
+        }
+        let queues = [
+            ("pipeline.handler_queue", self.pipeline.handler_queue),
+            ("pipeline.detector_queue", self.pipeline.detector_queue),
+            ("pipeline.rest_queue", self.pipeline.rest_queue),
+            ("pipeline.sink_queue", self.pipeline.sink_queue),
+            ("pipeline.subscriber_queue", self.pipeline.subscriber_queue),
+        ];
+        for (key, value) in queues {
+            // actix treats capacity 0 as unbounded, which the pipeline never allows.
+            if value == 0 {
+                return Err(invalid(
+                    key.into(),
+                    "must be at least 1 (queues are always bounded)",
+                ));
+            }
+        }
+        if let Err((key, message)) = self.http.validate() {
+            return Err(invalid(format!("http.{key}"), &message));
+        }
+        Ok(())
+    }
+}
