@@ -23,6 +23,7 @@ pub mod report;
 pub mod rest_mock;
 pub mod scenarios;
 pub mod sizes;
+pub mod soak;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -24,6 +24,12 @@ pub fn rss() -> Rss {
     parse_status(&text)
 }
 
+/// Reads `VmRSS` and `VmHWM` of process `pid`; zeros when it is gone.
+pub fn rss_of(pid: u32) -> Rss {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    parse_status(&text)
+}
+
 fn parse_status(text: &str) -> Rss {
     let kb = |key: &str| {
         text.lines()

@@ -26,6 +26,7 @@ use super::conn_limit::Slot;
 use super::connection_data::{PendingFrame, Step};
 use super::connection_faults::{FaultAction, Mode};
 use super::connection_log::Ending;
+use super::faults::Faults;
 use super::feed::FeedShared;
 use super::garbage::GarbageKind;
 use super::instruments::Market;
@@ -49,6 +50,8 @@ pub(crate) struct Connection {
     pub(super) market: Market,
     /// The id of its record in the stats.
     pub(super) id: u64,
+    /// The faults in force when it was accepted.
+    pub(super) faults: Arc<Faults>,
     /// Whether the WebSocket faults apply to it.
     pub(super) faulty: bool,
     pub(super) authenticated: bool,
@@ -80,7 +83,7 @@ impl Connection {
         shared: Arc<FeedShared>,
         market: Market,
         id: u64,
-        faulty: bool,
+        (faults, faulty): (Arc<Faults>, bool),
         alpaca: Option<AlpacaSession>,
     ) -> Self {
         let pacer = shared
@@ -90,6 +93,7 @@ impl Connection {
             shared,
             market,
             id,
+            faults,
             faulty,
             authenticated: false,
             subscriptions: Subscriptions::new(market),

@@ -20,6 +20,9 @@ use super::sim_event::SimEvent;
 use super::stats::SimStats;
 use super::wire::FrameWriter;
 
+/// How often a held connection looks whether it may send again.
+const HOLD_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// Events an unpaced connection may pull and filter out before it yields.
 const MAX_PULL_PER_STEP: usize = 1024;
 
@@ -86,6 +89,14 @@ impl Connection {
             }
             return Step::Idle;
         }
+        if self.shared.hold.load(std::sync::atomic::Ordering::Relaxed) {
+            // Held: look again shortly, and owe no burst for the time held.
+            let now = Instant::now();
+            if let Some(pacer) = self.pacer.as_mut() {
+                pacer.restart(now);
+            }
+            return Step::WaitUntil(now + HOLD_POLL);
+        }
         let per_frame = self.shared.events_per_frame.max(1);
         let pull_limit = match self.pacer.as_mut().map(|p| p.due(Instant::now())) {
             None => MAX_PULL_PER_STEP.max(per_frame),
@@ -134,7 +145,7 @@ impl Connection {
     pub(super) fn start_send(&mut self, session: &mut Session) -> Result<(), Closed> {
         let stats = Arc::clone(&self.shared.stats);
         if let Some(kind) = self.pending_garbage.take() {
-            let oversize = self.shared.faults.oversize_bytes;
+            let oversize = self.faults.oversize_bytes;
             let message = match self.alpaca {
                 Some(_) => alpaca_garbage::message(kind, oversize, self.encoding()),
                 None => kind.message(oversize),

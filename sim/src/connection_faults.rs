@@ -48,7 +48,7 @@ impl Connection {
         {
             return FaultAction::None;
         }
-        let Some(fault) = self.shared.faults.due(self.data_frames) else {
+        let Some(fault) = self.faults.due(self.data_frames) else {
             return FaultAction::None;
         };
         SimStats::add(&self.shared.stats.faults_triggered, 1);
@@ -76,10 +76,7 @@ impl Connection {
     /// Queues the next hostile frame when one is due after the data frame
     /// just sent.
     pub(super) fn queue_garbage(&mut self) {
-        if self.faulty
-            && self.mode == Mode::Normal
-            && self.shared.faults.garbage_after(self.data_frames)
-        {
+        if self.faulty && self.mode == Mode::Normal && self.faults.garbage_after(self.data_frames) {
             self.pending_garbage = Some(GarbageKind::nth(self.garbage_frames));
         }
     }
@@ -87,7 +84,7 @@ impl Connection {
     /// Whether the connection limit turns away a connection that has just
     /// authenticated with `key`; otherwise takes its slot in the limit.
     pub(super) fn over_connection_limit(&mut self, key: Option<&str>) -> bool {
-        let faults = &self.shared.faults;
+        let faults = &self.faults;
         if faults.reject_all_with_max_connections {
             return true;
         }

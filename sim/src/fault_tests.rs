@@ -218,3 +218,50 @@ async fn client_close_codes_record_how_clients_left() {
     );
     sim.stop().await;
 }
+
+#[actix::test]
+async fn faults_set_at_run_time_hit_the_next_connection_only() {
+    let sim = start_sim(one_trade_per_frame(Faults {
+        faulty_connections: 0,
+        ..Faults::default()
+    }))
+    .await;
+    let (mut open, _) = read_frames(&sim, Market::Stocks, 2).await;
+    sim.set_faults(Faults {
+        faulty_connections: 1,
+        drop_after_frames: Some(2),
+        ..Faults::default()
+    });
+    // The connection opened before the change keeps streaming past 2 frames.
+    assert_eq!(open.collect(4).await.len(), 4);
+    let (mut faulty, events) = read_frames(&sim, Market::Stocks, 2).await;
+    assert_eq!(events.len(), 2);
+    assert_ends_without_close(&mut faulty).await;
+    // Only one connection counts as faulty after the change.
+    let (mut next, _) = read_frames(&sim, Market::Stocks, 3).await;
+    assert_eq!(next.collect(1).await.len(), 1);
+    let faulty_flags: Vec<bool> = sim.stats.connections().iter().map(|c| c.faulty).collect();
+    assert_eq!(faulty_flags, [false, true, false]);
+}
+
+#[actix::test]
+async fn a_held_simulator_sends_no_data_until_released() {
+    let sim = start_sim(one_trade_per_frame(Faults {
+        faulty_connections: 0,
+        ..Faults::default()
+    }))
+    .await;
+    let (mut ws, _) = read_frames(&sim, Market::Stocks, 1).await;
+    sim.hold(true);
+    // Frames already handed to the socket may still arrive; then nothing.
+    while ws.frame_within(SILENCE).await.is_some() {}
+    let sent = sim.stats.events_sent(Market::Stocks);
+    assert!(ws.frame_within(SILENCE).await.is_none(), "held: no data");
+    assert_eq!(sim.stats.events_sent(Market::Stocks), sent);
+    sim.hold(false);
+    assert_eq!(
+        ws.collect(3).await.len(),
+        3,
+        "data flows again once released"
+    );
+}

@@ -7,7 +7,7 @@
 //! resumes where the last one stopped. Events that a connection's subscriptions
 //! filter out are still consumed, so trade indices stay those of the schedule.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use super::alpaca_feed::{AlpacaFeed, AlpacaSession, Encoding};
 use super::conn_limit::ConnectionLimit;
 use super::connection::Connection;
-use super::faults::Faults;
+use super::fault_plan::{market_slot, FaultPlan};
 use super::instruments::Market;
 use super::script::Script;
 use super::stats::SimStats;
@@ -49,13 +49,15 @@ pub(crate) struct FeedShared {
     pub stats: Arc<SimStats>,
     /// Turns true (or closes) when the simulator stops.
     pub shutdown: watch::Receiver<bool>,
-    /// The failures to inject.
-    pub faults: Faults,
+    /// The failures to inject, switchable at run time.
+    pub faults: Arc<FaultPlan>,
     /// The open authenticated connections, for `max_connections`.
     pub limit: ConnectionLimit,
     /// Connections accepted so far on `/stocks` and on `/options`, which
     /// decides which ones are faulty.
     pub accepted: [AtomicU64; 2],
+    /// While true, no connection sends data ([`super::SimHandle::hold`]).
+    pub hold: AtomicBool,
 }
 
 impl FeedShared {
@@ -70,11 +72,12 @@ impl FeedShared {
 
     /// Numbers a newly accepted connection within its market, from 0.
     fn next_index(&self, market: Market) -> u64 {
-        let counter = match market {
-            Market::Stocks => &self.accepted[0],
-            Market::Options => &self.accepted[1],
-        };
-        counter.fetch_add(1, Ordering::Relaxed)
+        self.accepted[market_slot(market)].fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Connections accepted so far on stocks and on options.
+    pub(crate) fn accepted(&self) -> [u64; 2] {
+        [0, 1].map(|i| self.accepted[i].load(Ordering::Relaxed))
     }
 }
 
@@ -135,13 +138,13 @@ fn open(
 ) -> actix_web::Result<HttpResponse> {
     let (response, session, stream) = actix_ws::handle(req, body)?;
     let index = shared.next_index(market);
-    let faulty = shared.faults.is_faulty(index);
+    let (faults, faulty) = shared.faults.for_connection(market, index);
     let id = shared.stats.open_connection(market, index, faulty);
     let stream = stream
         .max_frame_size(MAX_CLIENT_MESSAGE)
         .aggregate_continuations()
         .max_continuation_size(MAX_CLIENT_MESSAGE);
-    let connection = Connection::new(shared.into_inner(), market, id, faulty, alpaca);
+    let connection = Connection::new(shared.into_inner(), market, id, (faults, faulty), alpaca);
     actix_web::rt::spawn(connection.run(session, stream));
     Ok(response)
 }

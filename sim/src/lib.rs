@@ -30,6 +30,7 @@ mod connection;
 mod connection_data;
 mod connection_faults;
 mod connection_log;
+mod fault_plan;
 mod faults;
 mod feed;
 mod garbage;
@@ -168,6 +169,20 @@ pub struct SimHandle {
     tls: bool,
     server: ServerHandle,
     shutdown: watch::Sender<bool>,
+    control: SimControl,
+}
+
+/// What [`SimHandle`] changes while the simulator runs.
+struct SimControl {
+    feeds: Arc<feed::FeedShared>,
+}
+
+impl std::fmt::Debug for SimControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimControl")
+            .field("faults", &self.feeds.faults)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SimHandle {
@@ -187,6 +202,40 @@ impl SimHandle {
     pub fn rest_url(&self) -> String {
         let scheme = if self.tls { "https" } else { "http" };
         format!("{scheme}://{}", self.addr)
+    }
+
+    /// Puts `faults` in force for the connections accepted and the REST
+    /// requests answered from now on; open connections keep theirs.
+    /// `faulty_connections` and `rest_statuses` count from this call.
+    pub fn set_faults(&self, faults: Faults) {
+        let feeds = &self.control.feeds;
+        let requests = SimStats::get(&self.stats.rest_requests);
+        feeds.faults.set(faults, feeds.accepted(), requests);
+    }
+
+    /// While `held`, every connection keeps its socket and answers, but sends
+    /// no data and pulls nothing from the script: a quiet moment in which a
+    /// client can read all that was sent, e.g. before it pauses on purpose.
+    pub fn hold(&self, held: bool) {
+        self.control
+            .feeds
+            .hold
+            .store(held, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Trades the script of `market` has generated so far (sent, or filtered
+    /// out for connections that did not subscribe to them).
+    pub fn trades_generated(&self, market: Market) -> u64 {
+        let script = self.control.feeds.script(market, None);
+        script
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .trades_generated()
+    }
+
+    /// Holds every REST answer back by `delay` from now on (zero: none).
+    pub fn set_rest_delay(&self, delay: Duration) {
+        self.control.feeds.faults.set_rest_delay(delay);
     }
 
     /// Closes every WebSocket with 1001 (going away), except deaf ones
@@ -211,6 +260,10 @@ impl Drop for SimHandle {
 /// Fails when the address cannot be bound or the TLS files are unusable.
 pub async fn start(config: SimConfig) -> io::Result<SimHandle> {
     let stats = Arc::new(SimStats::default());
+    let plan = Arc::new(fault_plan::FaultPlan::new(
+        config.faults.clone(),
+        config.rest_delay,
+    ));
     let (shutdown, shutdown_rx) = watch::channel(false);
     let feeds = web::Data::new(feed::FeedShared {
         key: config.key.clone(),
@@ -223,18 +276,20 @@ pub async fn start(config: SimConfig) -> io::Result<SimHandle> {
         alpaca_test: Mutex::new(Script::new(config.script.clone(), Market::Stocks)),
         stats: Arc::clone(&stats),
         shutdown: shutdown_rx,
-        faults: config.faults.clone(),
+        faults: Arc::clone(&plan),
         limit: conn_limit::ConnectionLimit::default(),
         accepted: Default::default(),
+        hold: Default::default(),
     });
     let rest = web::Data::new(rest::RestShared {
         key: config.key.clone(),
-        delay: config.rest_delay,
-        statuses: config.faults.rest_statuses.clone(),
-        retry_after_s: config.faults.rest_retry_after_s,
+        plan: Arc::clone(&plan),
         stats: Arc::clone(&stats),
     });
     let provider = config.provider;
+    let control = SimControl {
+        feeds: feeds.clone().into_inner(),
+    };
     let server = HttpServer::new(move || {
         App::new()
             .app_data(feeds.clone())
@@ -265,5 +320,6 @@ pub async fn start(config: SimConfig) -> io::Result<SimHandle> {
         tls: config.tls.is_some(),
         server: handle,
         shutdown,
+        control,
     })
 }

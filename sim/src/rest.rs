@@ -10,7 +10,6 @@
 //! errors ([`super::Faults::rest_statuses`], see [`super::rest_faults`]).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -18,6 +17,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tapewatch_actors::secret::ApiKey;
 
+use super::fault_plan::FaultPlan;
 use super::reference_data::{parse_occ, ticker_results};
 use super::rest_faults::injected_error;
 use super::stats::SimStats;
@@ -26,12 +26,8 @@ use super::stats::SimStats;
 pub(crate) struct RestShared {
     /// The key requests must carry; None accepts any request.
     pub key: Option<ApiKey>,
-    /// How long every answer is held back.
-    pub delay: Duration,
-    /// The statuses of the first answers, in order.
-    pub statuses: Vec<u16>,
-    /// The `Retry-After` seconds of an injected 429.
-    pub retry_after_s: Option<u64>,
+    /// The delay and injected statuses in force.
+    pub plan: Arc<FaultPlan>,
     /// Counts requests and numbers them for request ids.
     pub stats: Arc<SimStats>,
 }
@@ -79,14 +75,13 @@ async fn answer(
 ) -> HttpResponse {
     let number = shared.stats.next_rest_request();
     let request_id = request_id(number);
-    if !shared.delay.is_zero() {
-        tokio::time::sleep(shared.delay).await;
+    let plan = shared.plan.for_request(number);
+    if !plan.delay.is_zero() {
+        tokio::time::sleep(plan.delay).await;
     }
-    let injected = usize::try_from(number)
-        .ok()
-        .and_then(|i| shared.statuses.get(i));
-    if let Some(response) =
-        injected.and_then(|&status| injected_error(status, &request_id, shared.retry_after_s))
+    if let Some(response) = plan
+        .status
+        .and_then(|status| injected_error(status, &request_id, plan.retry_after_s))
     {
         return response;
     }
