@@ -78,15 +78,21 @@ pub struct Args {
     pub python: Option<PathBuf>,
 }
 
-/// Parses the command line, runs the scenarios, prints the report.
-pub fn main() -> ExitCode {
-    let args = Args::parse();
+/// Logs to stderr, errors only unless `RUST_LOG` says otherwise: the
+/// programs' output is their report.
+pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+}
+
+/// Parses the command line, runs the scenarios, prints the report.
+pub fn main() -> ExitCode {
+    let args = Args::parse();
+    init_logging();
     let system = actix::System::new();
     let (report, failed) = system.block_on(run(&args));
     let text = report.text();

@@ -60,12 +60,7 @@ pub struct Args {
 /// Parses the command line, runs the soak, prints the report.
 pub fn main() -> ExitCode {
     let args = Args::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    crate::init_logging();
     let system = actix::System::new();
     match system.block_on(run(&args)) {
         Ok(report) => {
