@@ -15,9 +15,10 @@ use std::time::Instant;
 use actix::io::SinkWrite;
 use actix::prelude::*;
 use actix_codec::Framed;
-use awc::ws::{Codec, Message as WsMessage};
+use awc::ws::Message as WsMessage;
 use awc::BoxedSocket;
 use bytes::BytesMut;
+use futures_util::sink::SinkMapErr;
 use futures_util::stream::SplitSink;
 
 use crate::log_limit::LogLimiter;
@@ -32,6 +33,7 @@ mod commands;
 mod config;
 mod connection;
 mod control;
+mod frame_limit;
 mod shared;
 mod state;
 
@@ -41,7 +43,10 @@ pub use config::ConnectionConfig;
 pub use shared::SessionShared;
 pub use state::{SessionSnapshot, SessionState};
 
-type WsSink = SplitSink<Framed<BoxedSocket, Codec>, WsMessage>;
+type WsSink = SinkMapErr<
+    SplitSink<Framed<BoxedSocket, frame_limit::FrameLimit>, WsMessage>,
+    connection::TagError,
+>;
 
 /// Asks for the session's current state.
 #[derive(Message, Debug, Clone, Copy)]
@@ -219,3 +224,8 @@ impl Handler<Crash> for WsSession {
         panic!("WsSession {}: crash requested", self.deps.feed);
     }
 }
+
+#[cfg(test)]
+mod raw_server;
+#[cfg(test)]
+mod tests;
