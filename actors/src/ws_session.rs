@@ -134,6 +134,7 @@ impl WsSession {
 
     /// `tapewatch_connected{feed}`: 1 while streaming, 0 otherwise.
     fn set_connected(&self, up: bool) {
+        self.deps.shared.set_streaming(up);
         self.deps
             .metrics
             .connected
