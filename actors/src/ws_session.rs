@@ -29,6 +29,7 @@ use crate::secret::Credentials;
 use crate::stage::{Fanout, StageSender};
 
 mod backoff;
+mod changes;
 mod commands;
 mod config;
 mod connection;
@@ -101,7 +102,7 @@ pub struct WsSession {
     backoff: ReconnectBackoff,
     throttled: bool,
     frame_log: LogLimiter,
-    changes: Vec<commands::PendingChange>,
+    changes: Vec<changes::PendingChange>,
     change_seq: u64,
 }
 

@@ -25,6 +25,7 @@ use tapewatch_actors::sink::LineSink;
 use tapewatch_actors::stage::{Fanout, Slot, StageGauge, StageSender};
 use tapewatch_actors::ws_session::{GetSessionState, SessionDeps, SessionShared, WsSession};
 
+use super::feed_stops::FeedStops;
 use super::supervise::{child, supervised, AddrSlot};
 use super::StartError;
 use crate::config::{Config, PipelineConfig};
@@ -67,11 +68,13 @@ pub(super) struct Wiring {
     /// thread.
     pub io: Arbiter,
     pub relay: Recipient<Fatal>,
+    /// Where sessions report that their feed stopped for good.
+    pub feed_stops: Recipient<Fatal>,
     pub children: Vec<Box<dyn Child>>,
 }
 
 impl Wiring {
-    pub fn new(queues: PipelineConfig, relay: Recipient<Fatal>) -> Self {
+    pub fn new(queues: PipelineConfig, relay: Recipient<Fatal>, feeds: usize) -> Self {
         let metrics = Metrics::new();
         // Decoding is most of the per-event cost; on its own thread it runs
         // beside reading and detection instead of after them.
@@ -83,6 +86,7 @@ impl Wiring {
             hot: Arbiter::new(),
             decode,
             io: Arbiter::new(),
+            feed_stops: FeedStops::new(feeds, relay.clone()).start().recipient(),
             relay,
             children: Vec::new(),
         }
@@ -270,7 +274,7 @@ impl Wiring {
             tls: feed.tls,
             frames: StageSender::with_slot(frames, self.gauges.handler.clone()),
             outputs: outputs.clone(),
-            on_fatal: Some(self.relay.clone()),
+            on_fatal: Some(self.feed_stops.clone()),
             metrics: self.metrics.clone(),
         };
         let arb = self.hot.handle();

@@ -28,8 +28,31 @@ impl Handler<RawFrame> for Discard {
     fn handle(&mut self, _: RawFrame, _: &mut Context<Self>) {}
 }
 
+/// Counts fatal reports.
+#[derive(Default)]
+struct Fatals(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Actor for Fatals {
+    type Context = Context<Self>;
+}
+
+impl Handler<crate::messages::Fatal> for Fatals {
+    type Result = ();
+    fn handle(&mut self, _: crate::messages::Fatal, _: &mut Context<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// A session for `url` with a 1 MiB frame limit and quick reconnects.
 fn session(url: String, metrics: &Metrics) -> Addr<WsSession> {
+    session_reporting(url, metrics, None)
+}
+
+fn session_reporting(
+    url: String,
+    metrics: &Metrics,
+    on_fatal: Option<Recipient<crate::messages::Fatal>>,
+) -> Addr<WsSession> {
     let frames = StageSender::new(
         Discard.start().recipient(),
         StageGauge::new(metrics, "handler"),
@@ -53,7 +76,7 @@ fn session(url: String, metrics: &Metrics) -> Addr<WsSession> {
         tls: Arc::new(tls),
         frames,
         outputs: Fanout::default(),
-        on_fatal: None,
+        on_fatal,
         metrics: metrics.clone(),
     })
     .start()
@@ -114,4 +137,37 @@ async fn an_impossible_frame_length_ends_the_connection_instead_of_spinning() {
 #[actix::test]
 async fn a_frame_over_the_limit_ends_the_connection_at_its_header() {
     each_oversize_frame_costs_one_connection(over_the_limit).await;
+}
+
+/// An unmasked text frame from the server (payload under 126 bytes).
+fn text_frame(text: &str) -> Vec<u8> {
+    let mut frame = vec![0x81, text.len() as u8];
+    frame.extend_from_slice(text.as_bytes());
+    frame
+}
+
+/// Polygon's greeting, then its auth timeout before any auth is read.
+fn greet_then_time_out(socket: &mut TcpStream) {
+    let hello = r#"[{"ev":"status","status":"connected","message":"Connected Successfully"}]"#;
+    let late = r#"[{"ev":"status","status":"auth_timeout","message":"No authentication request received."}]"#;
+    let _ = socket.write_all(&text_frame(hello));
+    let _ = socket.write_all(&text_frame(late));
+}
+
+#[actix::test]
+async fn an_auth_timeout_reconnects_with_backoff_and_never_stops_the_feed() {
+    let server = RawServer::start(greet_then_time_out);
+    let metrics = Metrics::new();
+    let fatals = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let recipient = Fatals(fatals.clone()).start().recipient();
+    let addr = session_reporting(server.url(), &metrics, Some(recipient));
+    assert!(eventually(Duration::from_secs(10), || server.accepted() >= 3).await);
+    let snapshot = addr
+        .send(super::GetSessionState)
+        .await
+        .expect("session alive");
+    assert_ne!(snapshot.state, super::SessionState::Stopped);
+    assert!(metrics.notice("auth_timeout").get() >= 2);
+    assert_eq!(fatals.load(std::sync::atomic::Ordering::Relaxed), 0);
+    addr.do_send(super::Shutdown);
 }
