@@ -82,6 +82,9 @@ pub struct SessionDeps {
     pub outputs: Fanout<Output>,
     /// Told once if the session fails terminally.
     pub on_fatal: Option<Recipient<Fatal>>,
+    /// Where the subscription set is saved after each settled change
+    /// (`[state] dir`); `None` keeps it in memory only.
+    pub store: Option<Arc<crate::subscription_store::SubscriptionStore>>,
     /// Pipeline metrics.
     pub metrics: Metrics,
 }

@@ -23,6 +23,7 @@ use tapewatch_actors::rest_fetcher::{RestClient, RestFetcher, RestFetcherDeps};
 use tapewatch_actors::secret::{ApiKey, Credentials};
 use tapewatch_actors::sink::LineSink;
 use tapewatch_actors::stage::{Fanout, Slot, StageGauge, StageSender};
+use tapewatch_actors::subscription_store::SubscriptionStore;
 use tapewatch_actors::ws_session::{GetSessionState, SessionDeps, SessionShared, WsSession};
 
 use super::feed_stops::FeedStops;
@@ -239,7 +240,13 @@ impl Wiring {
         events: &Fanout<Events>,
         outputs: &Fanout<Output>,
     ) -> AddrSlot<WsSession> {
-        let shared = SessionShared::new(feed.subscribe);
+        let store =
+            (config.state.dir.as_deref()).map(|dir| SubscriptionStore::new(dir, &feed.name));
+        let topics = match &store {
+            Some(store) => store.load_or(feed.subscribe),
+            None => feed.subscribe,
+        };
+        let shared = SessionShared::new(topics);
         let handler = HandlerDeps {
             feed: feed.name.clone(),
             provider: feed.provider.clone(),
@@ -275,6 +282,7 @@ impl Wiring {
             frames: StageSender::with_slot(frames, self.gauges.handler.clone()),
             outputs: outputs.clone(),
             on_fatal: Some(self.feed_stops.clone()),
+            store,
             metrics: self.metrics.clone(),
         };
         let arb = self.hot.handle();

@@ -9,6 +9,7 @@
 //! changes it names, by topic: the refusal a provider attributed
 //! ([`ControlEvent::Rejected`]), or an error whose text names a topic the
 //! change waits for. An error that names none leaves every change waiting.
+//! Only settled changes are saved to the `[state]` store.
 
 use std::collections::BTreeSet;
 
@@ -141,6 +142,11 @@ impl WsSession {
     /// Answers every pending change as "stored, not acknowledged" (the socket
     /// went away; the next connection subscribes the stored set).
     pub(super) fn release_changes(&mut self) {
+        if !self.changes.is_empty() {
+            let released = std::mem::take(&mut self.changes);
+            self.subscriptions_changed();
+            self.changes = released;
+        }
         for change in self.changes.drain(..) {
             let reply = SubscriptionReply {
                 subscriptions: self.deps.shared.topics(),
@@ -151,8 +157,21 @@ impl WsSession {
     }
 
     /// The subscription set changed for good (acknowledged, or stored while
-    /// no socket streams).
-    pub(super) fn subscriptions_changed(&mut self) {}
+    /// no socket streams): saves it, leaving out what changes still waiting
+    /// for an answer would change, since they may yet be undone.
+    pub(super) fn subscriptions_changed(&mut self) {
+        let Some(store) = &self.deps.store else {
+            return;
+        };
+        let mut settled = self.deps.shared.subscriptions().clone();
+        for change in &self.changes {
+            for t in &change.added {
+                settled.remove(t);
+            }
+            settled.extend(change.removed.iter().cloned());
+        }
+        store.save_in_background(settled.into_iter().collect());
+    }
 }
 
 #[cfg(test)]

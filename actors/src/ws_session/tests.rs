@@ -77,6 +77,7 @@ fn session_reporting(
         frames,
         outputs: Fanout::default(),
         on_fatal,
+        store: None,
         metrics: metrics.clone(),
     })
     .start()
