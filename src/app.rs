@@ -25,6 +25,7 @@ use crate::config::Config;
 use crate::pipeline::{Pipeline, PipelineHandle};
 use crate::sinks;
 
+mod feed_stops;
 mod stages;
 mod supervise;
 
@@ -118,6 +119,7 @@ impl PipelineBuilder {
         let mut w = Wiring::new(
             config.pipeline.clone(),
             FatalRelay(fatal_tx).start().recipient(),
+            config.feeds.len(),
         );
 
         // Outputs: line sinks, the alert ring, extension actors.

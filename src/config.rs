@@ -42,6 +42,18 @@ pub struct Config {
     pub tls: TlsConfig,
     /// The HTTP API and downstream WebSocket endpoint.
     pub http: HttpConfig,
+    /// What is kept across restarts of the process.
+    pub state: StateConfig,
+}
+
+/// What is kept across restarts of the process (the `[state]` section).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StateConfig {
+    /// Directory for each feed's subscription set, saved after every
+    /// acknowledged change and used instead of the configured set on start.
+    /// Unset (the default): runtime changes last until the process ends.
+    pub dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -61,6 +73,7 @@ impl Default for Config {
             output: OutputConfig::default(),
             tls: TlsConfig::default(),
             http: HttpConfig::default(),
+            state: StateConfig::default(),
         }
     }
 }

@@ -166,3 +166,39 @@ async fn pause_closes_upstream_and_resume_resubscribes() {
     pipeline.shutdown(Duration::from_secs(1)).await;
     sim.stop().await;
 }
+
+#[actix::test]
+async fn a_paused_feed_reports_no_topic_stale() {
+    let sim = sim::start(SimConfig {
+        events_per_second: Some(5_000),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    let mut config = config_for(&sim, &["stocks"]);
+    config.staleness.min_silence_ms = 200;
+    config.staleness.factor = 5.0;
+    config.staleness.min_samples = 3;
+    config.staleness.check_interval_ms = 20;
+    let (outputs, mut rx) = support::collector();
+    let pipeline = tapewatch::app::builder(config, key("k"))
+        .subscribe_outputs(outputs)
+        .start()
+        .expect("pipeline starts");
+    let trades = pipeline.metrics.events(EventKind::Trade).clone();
+    assert!(eventually(Duration::from_secs(20), || trades.get() > 200).await);
+    pipeline.pause().await;
+    // Silent for five times the limit while paused.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(pipeline.metrics.stale_events.get(), 0, "stale while paused");
+    pipeline.resume().await;
+    let before = trades.get();
+    assert!(eventually(Duration::from_secs(20), || trades.get() > before + 200).await);
+    let mut got = support::Received::default();
+    got.drain(&mut rx);
+    let stale: Vec<_> = got.statuses.iter().filter(|s| s.state == "stale").collect();
+    assert!(stale.is_empty(), "{stale:?}");
+    assert_eq!(pipeline.metrics.stale_events.get(), 0);
+    pipeline.shutdown(Duration::from_secs(1)).await;
+    sim.stop().await;
+}

@@ -205,7 +205,9 @@ async fn hostile_frames_are_counted_and_the_valid_frames_around_them_all_process
     };
     let sim = sim_with(faults, None, Some(TRADES)).await;
     let mut config = config_for(&sim, &["stocks"]);
-    config.connection.max_frame_bytes = 1 << 20;
+    // Within the limit the padded frame is an unknown event; over it, the
+    // frame costs the connection (next test).
+    config.connection.max_frame_bytes = 4 << 20;
     let pipeline = tapewatch::app::builder(config, key("k"))
         .start()
         .expect("pipeline starts");
@@ -230,7 +232,7 @@ async fn hostile_frames_are_counted_and_the_valid_frames_around_them_all_process
     );
     // Each hostile frame landed in exactly its category.
     let settled = eventually(Duration::from_secs(10), || {
-        m.decode_errors(IssueKind::TooLarge).get() == oversize
+        m.decode_errors(IssueKind::UnknownEvent).get() == sent(GarbageKind::UnknownEv) + oversize
     })
     .await;
     assert!(settled);
@@ -244,13 +246,16 @@ async fn hostile_frames_are_counted_and_the_valid_frames_around_them_all_process
             sent(GarbageKind::Binary) + sent(GarbageKind::InvalidUtf8),
         ),
         (IssueKind::NotArray, sent(GarbageKind::ObjectNotArray)),
-        (IssueKind::UnknownEvent, sent(GarbageKind::UnknownEv)),
+        (
+            IssueKind::UnknownEvent,
+            sent(GarbageKind::UnknownEv) + oversize,
+        ),
         (IssueKind::MissingField, sent(GarbageKind::MissingFields)),
         (
             IssueKind::BadValue,
             sent(GarbageKind::MistypedField) + sent(GarbageKind::OutOfRange),
         ),
-        (IssueKind::TooLarge, oversize),
+        (IssueKind::TooLarge, 0),
         (IssueKind::Malformed, 0),
         (IssueKind::NotObject, 0),
     ];
@@ -268,6 +273,54 @@ async fn hostile_frames_are_counted_and_the_valid_frames_around_them_all_process
         "hostile frames never cost the connection"
     );
     assert_eq!(m.dropped_total(), 0);
+    pipeline.shutdown(Duration::from_secs(1)).await;
+    sim.stop().await;
+}
+
+#[actix::test]
+async fn an_oversize_frame_ends_its_connection_once_and_the_next_one_streams() {
+    // Garbage after every data frame: the oversize frame is the twelfth.
+    let faults = Faults {
+        garbage_every: Some(1),
+        oversize_bytes: 2 << 20,
+        ..Faults::default()
+    };
+    let sim = sim_with(faults, Some(20_000), None).await;
+    let mut config = config_for(&sim, &["stocks"]);
+    config.connection.max_frame_bytes = 1 << 20;
+    let (outputs, mut rx) = collector();
+    let pipeline = tapewatch::app::builder(config, key("k"))
+        .subscribe_outputs(outputs)
+        .start()
+        .expect("pipeline starts");
+    let m = &pipeline.metrics;
+    let connections = || sim.stats.connections_accepted.load(Ordering::Relaxed);
+    assert!(eventually(Duration::from_secs(20), || connections() == 2).await);
+    let trades = m.events(EventKind::Trade).clone();
+    let before = trades.get();
+    assert!(
+        eventually(Duration::from_secs(20), || trades.get() > before + 500).await,
+        "the second connection streams"
+    );
+    // The simulator may write more before it sees the socket go; the
+    // session read only up to the first.
+    assert!(sim.stats.garbage_sent(GarbageKind::Oversize) >= 1);
+    assert_eq!(m.decode_errors(IssueKind::TooLarge).get(), 1);
+    assert_eq!(m.reconnects.get(), 1);
+    assert_eq!(connections(), 2);
+    let mut got = Received::default();
+    let saw = got
+        .until(&mut rx, Duration::from_secs(5), |r| {
+            r.statuses.iter().any(|s| s.state == "reconnected")
+        })
+        .await;
+    let disconnected = got.statuses.iter().find(|s| s.state == "disconnected");
+    assert!(saw, "{:?}", got.statuses);
+    assert!(
+        disconnected.is_some_and(|s| s.message.contains("limit")),
+        "{:?}",
+        got.statuses
+    );
     pipeline.shutdown(Duration::from_secs(1)).await;
     sim.stop().await;
 }

@@ -25,6 +25,7 @@ pub mod secret;
 pub mod sink;
 pub mod stage;
 pub mod staleness;
+pub mod subscription_store;
 pub mod symbol_state;
 pub mod ws_client;
 pub mod ws_session;

@@ -45,6 +45,7 @@ pub struct MessageHandler {
     deps: HandlerDeps,
     issues: Vec<DecodeIssue>,
     log: LogLimiter,
+    stale_log: LogLimiter,
     last_batch_len: usize,
     staleness: StalenessMonitor,
 }
@@ -58,14 +59,18 @@ impl MessageHandler {
             deps,
             issues: Vec::new(),
             log: LogLimiter::default(),
+            stale_log: LogLimiter::default(),
             last_batch_len: 16,
             staleness,
         }
     }
 
     fn check_staleness(&mut self) {
+        let now = Instant::now();
         self.staleness.set_topics(&self.deps.shared.topics());
-        let changes = self.staleness.check(Instant::now());
+        self.staleness
+            .set_streaming(self.deps.shared.is_streaming(), now);
+        let changes = self.staleness.check(now);
         self.report_staleness(changes);
     }
 
@@ -80,9 +85,14 @@ impl MessageHandler {
             .with_label_values(&[feed])
             .set(self.staleness.stale_count() as i64);
         for c in changes {
+            // Many topics can change at once (a muted socket); every one gets
+            // its status record, but the log lines are rate-limited.
+            let log = self.stale_log.check(Instant::now());
             let (state, message) = if c.stale {
                 self.deps.metrics.stale_events.inc();
-                tracing::warn!(%feed, topic = %c.topic, silent_for = ?c.silent_for, usual_gap = ?c.usual_gap, "subscription stale: no data far beyond its usual gap");
+                if let LogVerdict::Log { suppressed } = log {
+                    tracing::warn!(%feed, topic = %c.topic, silent_for = ?c.silent_for, usual_gap = ?c.usual_gap, suppressed, "subscription stale: no data far beyond its usual gap");
+                }
                 (
                     "stale",
                     format!(
@@ -91,7 +101,9 @@ impl MessageHandler {
                     ),
                 )
             } else {
-                tracing::info!(%feed, topic = %c.topic, silent_for = ?c.silent_for, "subscription recovered");
+                if let LogVerdict::Log { suppressed } = log {
+                    tracing::info!(%feed, topic = %c.topic, silent_for = ?c.silent_for, suppressed, "subscription recovered");
+                }
                 (
                     "recovered",
                     format!("{} delivering again after {:.1?}", c.topic, c.silent_for),

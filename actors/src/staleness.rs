@@ -6,6 +6,11 @@
 //! (`factor` times the gap, at least `min_silence_ms`). A topic is judged only
 //! against itself, so one quiet, illiquid symbol is never mistaken for a dead
 //! socket, and the socket is never reconnected because of it.
+//!
+//! Topics are judged only while the feed streams: a paused or reconnecting
+//! feed delivers nothing by design, and that silence is the connection's
+//! story (told by its status records), not every topic's. When streaming
+//! resumes, each topic's silence is counted from then.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -91,6 +96,7 @@ pub struct StalenessMonitor {
     watches: Vec<Watch>,
     wildcard: Vec<Route>,
     specific: HashMap<Symbol, SmallVec<[Route; 1]>>,
+    streaming: bool,
 }
 
 impl StalenessMonitor {
@@ -103,7 +109,23 @@ impl StalenessMonitor {
             watches: Vec::new(),
             wildcard: Vec::new(),
             specific: HashMap::new(),
+            streaming: true,
         }
+    }
+
+    /// Tells the monitor whether the feed is streaming. Nothing is judged
+    /// while it is not; when it starts again, every topic's silence restarts
+    /// at `now`, so the time without a connection is never held against a
+    /// topic nor taken for its usual gap.
+    pub fn set_streaming(&mut self, streaming: bool, now: Instant) {
+        if streaming && !self.streaming {
+            for w in &mut self.watches {
+                if w.last_seen.is_some() {
+                    w.last_seen = Some(now);
+                }
+            }
+        }
+        self.streaming = streaming;
     }
 
     /// Makes the watched topics equal to `topics`, keeping what is known about
@@ -207,6 +229,9 @@ impl StalenessMonitor {
     /// Topics that just went stale.
     pub fn check(&mut self, now: Instant) -> Vec<StaleChange> {
         let mut changes = Vec::new();
+        if !self.streaming {
+            return changes;
+        }
         for w in &mut self.watches {
             let Some(last) = w.last_seen else { continue };
             if w.stale || w.samples < self.config.min_samples {

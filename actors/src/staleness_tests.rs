@@ -238,3 +238,29 @@ fn alpaca_topics_are_watched_in_both_spellings() {
         vec!["trades:*"]
     );
 }
+
+#[test]
+fn nothing_is_judged_while_the_feed_is_not_streaming_and_silence_restarts_after() {
+    let mut m = monitor(&["T.AAPL"]);
+    let t0 = Instant::now();
+    for i in 0..5 {
+        m.observe(&[trade("AAPL")], t0 + ms(100 * i));
+    }
+    let last = t0 + ms(400);
+    // Paused (or backing off) long past the limit: no topic is stale.
+    m.set_streaming(false, last + ms(50));
+    for s in [1_100, 5_000, 60_000] {
+        assert!(
+            m.check(last + ms(s)).is_empty(),
+            "judged while paused at {s} ms"
+        );
+    }
+    // Streaming again at 60 s: silence counts from then, not from `last`.
+    let resumed = last + ms(60_000);
+    m.set_streaming(true, resumed);
+    assert!(m.check(resumed + ms(900)).is_empty());
+    let stale = m.check(resumed + ms(1_100));
+    assert_eq!(stale.len(), 1);
+    assert_eq!(stale[0].topic, "T.AAPL");
+    assert!(stale[0].silent_for < ms(2_000), "{:?}", stale[0].silent_for);
+}

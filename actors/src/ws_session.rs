@@ -15,9 +15,10 @@ use std::time::Instant;
 use actix::io::SinkWrite;
 use actix::prelude::*;
 use actix_codec::Framed;
-use awc::ws::{Codec, Message as WsMessage};
+use awc::ws::Message as WsMessage;
 use awc::BoxedSocket;
 use bytes::BytesMut;
+use futures_util::sink::SinkMapErr;
 use futures_util::stream::SplitSink;
 
 use crate::log_limit::LogLimiter;
@@ -28,10 +29,12 @@ use crate::secret::Credentials;
 use crate::stage::{Fanout, StageSender};
 
 mod backoff;
+mod changes;
 mod commands;
 mod config;
 mod connection;
 mod control;
+mod frame_limit;
 mod shared;
 mod state;
 
@@ -41,7 +44,10 @@ pub use config::ConnectionConfig;
 pub use shared::SessionShared;
 pub use state::{SessionSnapshot, SessionState};
 
-type WsSink = SplitSink<Framed<BoxedSocket, Codec>, WsMessage>;
+type WsSink = SinkMapErr<
+    SplitSink<Framed<BoxedSocket, frame_limit::FrameLimit>, WsMessage>,
+    connection::TagError,
+>;
 
 /// Asks for the session's current state.
 #[derive(Message, Debug, Clone, Copy)]
@@ -76,6 +82,9 @@ pub struct SessionDeps {
     pub outputs: Fanout<Output>,
     /// Told once if the session fails terminally.
     pub on_fatal: Option<Recipient<Fatal>>,
+    /// Where the subscription set is saved after each settled change
+    /// (`[state] dir`); `None` keeps it in memory only.
+    pub store: Option<Arc<crate::subscription_store::SubscriptionStore>>,
     /// Pipeline metrics.
     pub metrics: Metrics,
 }
@@ -96,7 +105,7 @@ pub struct WsSession {
     backoff: ReconnectBackoff,
     throttled: bool,
     frame_log: LogLimiter,
-    changes: Vec<commands::PendingChange>,
+    changes: Vec<changes::PendingChange>,
     change_seq: u64,
 }
 
@@ -129,6 +138,7 @@ impl WsSession {
 
     /// `tapewatch_connected{feed}`: 1 while streaming, 0 otherwise.
     fn set_connected(&self, up: bool) {
+        self.deps.shared.set_streaming(up);
         self.deps
             .metrics
             .connected
@@ -219,3 +229,8 @@ impl Handler<Crash> for WsSession {
         panic!("WsSession {}: crash requested", self.deps.feed);
     }
 }
+
+#[cfg(test)]
+mod raw_server;
+#[cfg(test)]
+mod tests;

@@ -59,6 +59,7 @@ pub fn stats_json(stats: &SimStats) -> Value {
     let get = SimStats::get;
     json!({
         "connections_accepted": get(&stats.connections_accepted),
+        "connections_open": get(&stats.connections_open),
         "auth_attempts": get(&stats.auth_attempts),
         "auth_failures": get(&stats.auth_failures),
         "frames_sent": get(&stats.frames_sent),

@@ -22,6 +22,9 @@ pub const CLIENT_MESSAGE_LOG_CAP: usize = 10_000;
 pub struct SimStats {
     /// WebSocket upgrades accepted, on either market.
     pub connections_accepted: AtomicU64,
+    /// WebSocket connections open now, on either market: accepted and not
+    /// yet ended by either side.
+    pub connections_open: AtomicU64,
     /// `auth` actions received.
     pub auth_attempts: AtomicU64,
     /// `auth` actions rejected with `auth_failed` (Alpaca: 402).
@@ -127,6 +130,7 @@ impl SimStats {
     pub(crate) fn open_connection(&self, market: Market, market_index: u64, faulty: bool) -> u64 {
         let mut records = lock(&self.connections);
         let id = self.connections_accepted.fetch_add(1, Ordering::Relaxed);
+        self.connections_open.fetch_add(1, Ordering::Relaxed);
         if records.len() < CLIENT_MESSAGE_LOG_CAP {
             records.push(ConnectionRecord::opened(id, market, market_index, faulty));
         }
@@ -143,6 +147,8 @@ impl SimStats {
     /// Records the end of connection `id`, and the client's close code when
     /// the client ended it.
     pub(crate) fn end_connection(&self, id: u64, data_frames: u64, ending: Ending) {
+        // Called once per connection, from its drop.
+        self.connections_open.fetch_sub(1, Ordering::Relaxed);
         if let Some(record) = self.record(&mut lock(&self.connections), id) {
             record.ended_at = Some(Instant::now());
             record.data_frames = data_frames;
@@ -204,6 +210,7 @@ mod tests {
         let stats = SimStats::default();
         let first = stats.open_connection(Market::Stocks, 0, true);
         let second = stats.open_connection(Market::Options, 0, false);
+        assert_eq!(SimStats::get(&stats.connections_open), 2);
         stats.count_subscribe(second);
         stats.end_connection(first, 7, Ending::Server(None));
         stats.end_connection(second, 0, Ending::Client(Some(1000)));
@@ -215,5 +222,6 @@ mod tests {
         assert!(records.iter().all(|r| r.ended_at.is_some()));
         assert_eq!(stats.client_close_codes(), [Some(1000)]);
         assert_eq!(SimStats::get(&stats.connections_accepted), 2);
+        assert_eq!(SimStats::get(&stats.connections_open), 0);
     }
 }

@@ -23,8 +23,10 @@ use tapewatch_actors::rest_fetcher::{RestClient, RestFetcher, RestFetcherDeps};
 use tapewatch_actors::secret::{ApiKey, Credentials};
 use tapewatch_actors::sink::LineSink;
 use tapewatch_actors::stage::{Fanout, Slot, StageGauge, StageSender};
+use tapewatch_actors::subscription_store::SubscriptionStore;
 use tapewatch_actors::ws_session::{GetSessionState, SessionDeps, SessionShared, WsSession};
 
+use super::feed_stops::FeedStops;
 use super::supervise::{child, supervised, AddrSlot};
 use super::StartError;
 use crate::config::{Config, PipelineConfig};
@@ -67,11 +69,13 @@ pub(super) struct Wiring {
     /// thread.
     pub io: Arbiter,
     pub relay: Recipient<Fatal>,
+    /// Where sessions report that their feed stopped for good.
+    pub feed_stops: Recipient<Fatal>,
     pub children: Vec<Box<dyn Child>>,
 }
 
 impl Wiring {
-    pub fn new(queues: PipelineConfig, relay: Recipient<Fatal>) -> Self {
+    pub fn new(queues: PipelineConfig, relay: Recipient<Fatal>, feeds: usize) -> Self {
         let metrics = Metrics::new();
         // Decoding is most of the per-event cost; on its own thread it runs
         // beside reading and detection instead of after them.
@@ -83,6 +87,7 @@ impl Wiring {
             hot: Arbiter::new(),
             decode,
             io: Arbiter::new(),
+            feed_stops: FeedStops::new(feeds, relay.clone()).start().recipient(),
             relay,
             children: Vec::new(),
         }
@@ -235,7 +240,13 @@ impl Wiring {
         events: &Fanout<Events>,
         outputs: &Fanout<Output>,
     ) -> AddrSlot<WsSession> {
-        let shared = SessionShared::new(feed.subscribe);
+        let store =
+            (config.state.dir.as_deref()).map(|dir| SubscriptionStore::new(dir, &feed.name));
+        let topics = match &store {
+            Some(store) => store.load_or(feed.subscribe),
+            None => feed.subscribe,
+        };
+        let shared = SessionShared::new(topics);
         let handler = HandlerDeps {
             feed: feed.name.clone(),
             provider: feed.provider.clone(),
@@ -270,7 +281,8 @@ impl Wiring {
             tls: feed.tls,
             frames: StageSender::with_slot(frames, self.gauges.handler.clone()),
             outputs: outputs.clone(),
-            on_fatal: Some(self.relay.clone()),
+            on_fatal: Some(self.feed_stops.clone()),
+            store,
             metrics: self.metrics.clone(),
         };
         let arb = self.hot.handle();

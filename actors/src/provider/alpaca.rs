@@ -29,11 +29,21 @@
 //! spelled two ways by two feeds at once would be acknowledged in the wrong
 //! spelling (the session then counts an unexpected acknowledgement).
 //!
+//! # Refusals
+//!
+//! Alpaca answers every `subscribe` and `unsubscribe` message with exactly
+//! one reply, in order: the `subscription` echo or an `error` (410 for a
+//! channel the feed lacks, 405 over the symbol limit, ...), which names no
+//! topic. So the provider also keeps the topics of each message still
+//! waiting for its reply, per connection (cleared when a connection
+//! authenticates), and reads an error that answers a message as the refusal
+//! of that message's topics.
+//!
 //! `corrections` and `cancelErrors`, which Alpaca adds on its own for every
 //! `trades` symbol, are not reported: nobody asked for them, so the session
 //! would count them as unexpected on every subscribe.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
 pub use super::alpaca_topic::AlpacaTopic;
@@ -55,11 +65,27 @@ pub struct Alpaca {
     spellings: Mutex<Spellings>,
 }
 
-/// How topics were spelled when asked for, keyed by `channel:SYMBOL`.
+/// Messages waiting for their reply kept at most; a server that stops
+/// answering cannot grow the list.
+const MAX_UNANSWERED: usize = 64;
+
+/// How topics were spelled when asked for, keyed by `channel:SYMBOL`, and
+/// the topics of each message still waiting for its reply, oldest first.
 #[derive(Debug, Default)]
 struct Spellings {
     subscribed: HashMap<String, String>,
     leaving: HashMap<String, String>,
+    unanswered: VecDeque<Vec<String>>,
+}
+
+impl Spellings {
+    fn sent(&mut self, topics: &[(&str, AlpacaTopic)]) {
+        if self.unanswered.len() == MAX_UNANSWERED {
+            self.unanswered.pop_front();
+        }
+        let asked = topics.iter().map(|(t, _)| (*t).to_owned()).collect();
+        self.unanswered.push_back(asked);
+    }
 }
 
 impl Alpaca {
@@ -71,6 +97,7 @@ impl Alpaca {
 
     fn subscription(&self, message: &alpaca_control::ControlMessage<'_>) -> Vec<ControlEvent> {
         let mut spellings = self.spellings();
+        spellings.unanswered.pop_front();
         let mut events = Vec::new();
         let mut current = HashSet::new();
         for (channel, symbols) in &message.lists {
@@ -96,6 +123,24 @@ impl Alpaca {
             }
         }
         events
+    }
+}
+
+impl Alpaca {
+    /// An error, read as the refusal of the oldest unanswered message when
+    /// its code answers messages.
+    fn error(&self, code: Option<i64>, msg: &str) -> ControlEvent {
+        let event = alpaca_control::error(code, msg);
+        let answers = code.is_some_and(|c| alpaca_control::ANSWERS_ACTION.contains(&c));
+        match event {
+            ControlEvent::Error(message) if answers => {
+                match self.spellings().unanswered.pop_front() {
+                    Some(topics) => ControlEvent::Rejected { topics, message },
+                    None => ControlEvent::Error(message),
+                }
+            }
+            other => other,
+        }
     }
 }
 
@@ -134,6 +179,8 @@ impl Provider for Alpaca {
     }
 
     fn auth_message(&self, credentials: &Credentials) -> String {
+        // A new connection: replies to the last one's messages never come.
+        self.spellings().unanswered.clear();
         // A missing secret is sent empty: the server answers 402, which stops
         // the session with a message naming the cause.
         let secret = credentials.secret.as_ref().map_or("", |s| s.expose());
@@ -154,6 +201,7 @@ impl Provider for Alpaca {
                 spellings.subscribed.insert(canonical, asked.to_string());
             }
         }
+        spellings.sent(&parsed);
         action("subscribe", &parsed)
     }
 
@@ -165,6 +213,7 @@ impl Provider for Alpaca {
             spellings.subscribed.remove(&canonical);
             spellings.leaving.insert(canonical, asked.to_string());
         }
+        spellings.sent(&parsed);
         action("unsubscribe", &parsed)
     }
 
@@ -187,10 +236,9 @@ impl Provider for Alpaca {
                     let msg = message.msg.str().unwrap_or("");
                     control.events.push(alpaca_control::success(msg));
                 }
-                Some("error") => control.events.push(alpaca_control::error(
-                    message.code.i64(),
-                    message.msg.str().unwrap_or(""),
-                )),
+                Some("error") => control
+                    .events
+                    .push(self.error(message.code.i64(), message.msg.str().unwrap_or(""))),
                 Some("subscription") => control.events.extend(self.subscription(message)),
                 _ => control.has_data = true,
             }

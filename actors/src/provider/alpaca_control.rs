@@ -50,30 +50,37 @@ enum Reaction {
     Stop,
     /// Reconnect after the long cool-down.
     CoolDown,
+    /// Reconnect with the usual backoff.
+    Retry,
     /// Report and carry on.
     Report,
 }
 
 /// Alpaca's error codes (reference §4.4): name, what it means here, reaction.
-/// The Go SDK also treats 402, 409, 410 and 411 as irrecoverable.
+/// The Go SDK also treats 410 as irrecoverable, but 410 answers a subscribe
+/// message, not the connection: it refuses that change and nothing else.
 #[rustfmt::skip]
 const ERRORS: &[(i64, &str, &str, Reaction)] = &[
     (400, "invalid syntax", "a message or a symbol in it is malformed", Reaction::Report),
     (401, "not authenticated", "(un)subscribe arrived before auth", Reaction::Report),
     (402, "auth failed", "wrong key id or secret", Reaction::Stop),
     (403, "already authenticated", "auth was sent twice; harmless", Reaction::Report),
-    (404, "auth timeout", "no auth within 10 s of connecting", Reaction::Report),
+    (404, "auth timeout", "no auth within 10 s of connecting", Reaction::Retry),
     (405, "symbol limit exceeded", "over the plan's symbol limit; subscriptions unchanged", Reaction::Report),
     (406, "connection limit exceeded", "another session is using this key", Reaction::CoolDown),
     (407, "slow client", "the server's buffer for this connection is full; a disconnect may follow", Reaction::Report),
     (408, "v2 not enabled", "the account cannot use market data v2", Reaction::Report),
     (409, "insufficient subscription", "this feed is not in the account's plan", Reaction::Stop),
-    (410, "invalid subscribe action for this feed", "a channel this feed does not have", Reaction::Stop),
+    (410, "invalid subscribe action for this feed", "a channel this feed does not have", Reaction::Report),
     (411, "insufficient scope", "the token lacks the market-data scope", Reaction::Stop),
     (412, "msgpack required", "this feed (options) speaks msgpack only", Reaction::Report),
     (413, "star subscription not allowed", "option quotes cannot be subscribed with `*`", Reaction::Report),
     (500, "internal error", "the server failed", Reaction::Report),
 ];
+
+/// Codes that answer a `subscribe` or `unsubscribe` message rather than the
+/// connection.
+pub(crate) const ANSWERS_ACTION: &[i64] = &[400, 401, 405, 410, 413];
 
 /// What an `error` message stands for. The text names the code and its
 /// meaning, then quotes the server's own (clipped) message.
@@ -90,6 +97,7 @@ pub(crate) fn error(code: Option<i64>, msg: &str) -> ControlEvent {
     match reaction {
         Reaction::Stop => ControlEvent::AuthFailed(text),
         Reaction::CoolDown => ControlEvent::MaxConnections(text),
+        Reaction::Retry => ControlEvent::AuthTimeout(text),
         Reaction::Report => ControlEvent::Error(text),
     }
 }

@@ -184,13 +184,13 @@ fn every_error_code_maps_to_its_reaction() {
         (401, "not authenticated", Info),
         (402, "auth failed", Terminal),
         (403, "already authenticated", Info),
-        (404, "auth timeout", Info),
+        (404, "auth timeout", Reconnect),
         (405, "symbol limit exceeded", Info),
         (406, "connection limit exceeded", Throttle),
         (407, "slow client", Info),
         (408, "v2 not enabled", Info),
         (409, "insufficient subscription", Terminal),
-        (410, "invalid subscribe action for this feed", Terminal),
+        (410, "invalid subscribe action for this feed", Info),
         (411, "insufficient scope", Terminal),
         (
             412,
@@ -215,7 +215,7 @@ fn every_error_code_maps_to_its_reaction() {
         };
         assert_eq!(event.severity(), severity, "{frame}");
         let text = match event {
-            AuthFailed(t) | MaxConnections(t) | Error(t) => t,
+            AuthFailed(t) | MaxConnections(t) | AuthTimeout(t) | Error(t) => t,
             other => panic!("{frame}: {other:?}"),
         };
         assert!(text.contains(&format!("{code}")), "{text}");
@@ -288,4 +288,50 @@ fn subscription_sets_become_acknowledgements_in_the_spelling_asked_for() {
         vec![Subscribed("quotes:AMD".into())],
         "once"
     );
+}
+
+#[test]
+fn an_error_that_answers_a_message_refuses_that_message_s_topics() {
+    let alpaca = Alpaca::default();
+    let creds = Credentials::key(ApiKey::new("k"));
+    let error = |code: u16| format!(r#"[{{"T":"error","code":{code},"msg":"no"}}]"#);
+    let echo = r#"[{"T":"subscription","trades":["AAPL"]}]"#;
+    alpaca.auth_message(&creds);
+    alpaca.subscribe_message(&topics(&["trades:AAPL"]));
+    alpaca.subscribe_message(&topics(&["orderbooks:AAPL", " T.MSFT"]));
+    alpaca.unsubscribe_message(&topics(&["quotes:X"]));
+    // The echo answers the first message; the 410 the second; a 402 answers
+    // no message; the 405 the third.
+    control(&alpaca, echo);
+    let refused = control(&alpaca, &error(410)).events;
+    let [Rejected {
+        topics: refused,
+        message,
+    }] = &refused[..]
+    else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(refused, &topics(&["orderbooks:AAPL", "T.MSFT"]));
+    assert!(message.contains("410"), "{message}");
+    assert!(matches!(
+        control(&alpaca, &error(402)).events[..],
+        [AuthFailed(_)]
+    ));
+    let third = control(&alpaca, &error(405)).events;
+    assert!(
+        matches!(&third[..], [Rejected { topics, .. }] if topics == &["quotes:X".to_owned()]),
+        "{third:?}"
+    );
+    // Nothing is waiting: an error stays an error.
+    assert!(matches!(
+        control(&alpaca, &error(410)).events[..],
+        [Error(_)]
+    ));
+    // A new connection forgets the old one's messages.
+    alpaca.subscribe_message(&topics(&["trades:A"]));
+    alpaca.auth_message(&creds);
+    assert!(matches!(
+        control(&alpaca, &error(410)).events[..],
+        [Error(_)]
+    ));
 }

@@ -66,9 +66,12 @@ pub trait Provider: Send + Sync + fmt::Debug + 'static {
 
     /// Reads the control replies (greeting, auth result, acks, errors) in a frame.
     /// Must be cheap for pure data frames: they are the common case. Errors
-    /// that retrying cannot fix (bad key, feed not in the plan) must come out
-    /// as [`Severity::Terminal`] events, "too many connections" as
-    /// [`Severity::Throttle`]. `has_data` must be true for any frame that may
+    /// of the connection that retrying cannot fix (bad key, feed not in the
+    /// plan) must come out as [`Severity::Terminal`] events, "too many
+    /// connections" as [`Severity::Throttle`], an auth timeout as
+    /// [`ControlEvent::AuthTimeout`]. An error that answers a subscription
+    /// change comes out as [`ControlEvent::Rejected`] naming the change's
+    /// topics when the provider can tell which. `has_data` must be true for any frame that may
     /// hold data or cannot be read, so the decoder sees and counts it.
     fn control(&self, frame: &[u8]) -> Control;
 
@@ -112,7 +115,21 @@ pub enum ControlEvent {
     Unsubscribed(String),
     /// Too many connections for this key: back off for long.
     MaxConnections(String),
-    /// Any other error the server reported; the connection stays up.
+    /// The server gave up waiting for our auth: we were too slow, the key
+    /// may be fine. Reconnect with backoff.
+    AuthTimeout(String),
+    /// The server refused a subscription change; `topics` are the topics
+    /// the refused message asked for, spelled as they were given to
+    /// [`Provider::subscribe_message`] or [`Provider::unsubscribe_message`].
+    Rejected {
+        /// The refused topics.
+        topics: Vec<String>,
+        /// The server's words, for the person who asked.
+        message: String,
+    },
+    /// Any other error the server reported; the connection stays up. The
+    /// session matches it to a pending change only if it names one of its
+    /// topics.
     Error(String),
     /// A status the provider sent that tapewatch does not act on.
     Other(String),
@@ -124,6 +141,7 @@ impl ControlEvent {
         match self {
             ControlEvent::AuthFailed(_) => Severity::Terminal,
             ControlEvent::MaxConnections(_) => Severity::Throttle,
+            ControlEvent::AuthTimeout(_) => Severity::Reconnect,
             _ => Severity::Info,
         }
     }
@@ -132,10 +150,15 @@ impl ControlEvent {
 /// Whether an error ends the service, slows reconnection, or is informational.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
-    /// Stop: reconnecting would only repeat the failure (bad key, no entitlement).
+    /// Stop the feed: reconnecting would only repeat the failure (bad key,
+    /// no entitlement). Only honoured while the connection is being
+    /// authenticated: after that an error concerns a subscription, not the
+    /// connection.
     Terminal,
     /// Reconnect, but only after a long cool-down.
     Throttle,
+    /// Drop this connection and reconnect with the usual backoff.
+    Reconnect,
     /// Log and carry on.
     Info,
 }

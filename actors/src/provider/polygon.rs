@@ -89,6 +89,7 @@ impl Provider for Polygon {
                 _ => control.has_data = true,
             }
         }
+        control.events = refusals(control.events);
         // Let the decoder count whatever was wrong with the frame.
         control.has_data |= !issues.is_empty();
         control
@@ -111,6 +112,38 @@ fn has_status_key(frame: &[u8]) -> bool {
     FINDER.find(frame).is_some()
 }
 
+/// Reads an `error` that directly follows `subscribed to` acknowledgements
+/// in the same frame as the refusal of those topics: that is how the service
+/// answers a topic the plan does not cover (`subscribed to: XT.BTC-USD`, then
+/// `not authorized`). Any other error is left as it is.
+pub fn refusals(events: Vec<ControlEvent>) -> Vec<ControlEvent> {
+    let mut out: Vec<ControlEvent> = Vec::with_capacity(events.len());
+    for event in events {
+        if let ControlEvent::Error(message) = &event {
+            let acks = out
+                .iter()
+                .rposition(|e| !matches!(e, ControlEvent::Subscribed(_)))
+                .map_or(0, |i| i + 1);
+            if acks < out.len() {
+                let topics = out
+                    .drain(acks..)
+                    .filter_map(|e| match e {
+                        ControlEvent::Subscribed(t) => Some(t),
+                        _ => None,
+                    })
+                    .collect();
+                out.push(ControlEvent::Rejected {
+                    topics,
+                    message: message.clone(),
+                });
+                continue;
+            }
+        }
+        out.push(event);
+    }
+    out
+}
+
 /// Maps one Polygon status message to the control events it stands for.
 pub fn status_to_control(status: &str, message: &str) -> Vec<ControlEvent> {
     let topics = |prefix: &str| -> Option<Vec<String>> {
@@ -128,7 +161,9 @@ pub fn status_to_control(status: &str, message: &str) -> Vec<ControlEvent> {
         "auth_success" => vec![ControlEvent::AuthSuccess],
         // Servers before 2021 answered auth with `success` + `authenticated`.
         "success" if message == "authenticated" => vec![ControlEvent::AuthSuccess],
-        "auth_failed" | "auth_timeout" => vec![ControlEvent::AuthFailed(message.to_owned())],
+        "auth_failed" => vec![ControlEvent::AuthFailed(message.to_owned())],
+        // We were too slow to authenticate; the key may be fine.
+        "auth_timeout" => vec![ControlEvent::AuthTimeout(message.to_owned())],
         "error" if message == "authentication failed" => {
             vec![ControlEvent::AuthFailed(message.to_owned())]
         }
@@ -206,7 +241,7 @@ mod tests {
             (
                 "auth_timeout",
                 "No authentication request received.",
-                vec![AuthFailed("No authentication request received.".into())],
+                vec![AuthTimeout("No authentication request received.".into())],
             ),
             (
                 "success",
@@ -248,6 +283,42 @@ mod tests {
                 "{status}/{message}"
             );
         }
+    }
+
+    #[test]
+    fn an_error_right_after_acknowledgements_refuses_those_topics() {
+        use ControlEvent::*;
+        let sub = |t: &str| Subscribed(t.into());
+        let err = || Error("not authorized".into());
+        let rejected = |topics: &[&str]| Rejected {
+            topics: topics.iter().map(|t| t.to_string()).collect(),
+            message: "not authorized".into(),
+        };
+        let cases: Vec<(Vec<ControlEvent>, Vec<ControlEvent>)> = vec![
+            (vec![err()], vec![err()]),
+            (
+                vec![sub("XT.BTC-USD"), err()],
+                vec![rejected(&["XT.BTC-USD"])],
+            ),
+            (
+                vec![AuthSuccess, sub("T.A"), sub("T.B"), err()],
+                vec![AuthSuccess, rejected(&["T.A", "T.B"])],
+            ),
+            (
+                vec![sub("T.A"), Other("x".into()), err()],
+                vec![sub("T.A"), Other("x".into()), err()],
+            ),
+            (vec![sub("T.A"), sub("T.B")], vec![sub("T.A"), sub("T.B")]),
+            (vec![err(), sub("T.A")], vec![err(), sub("T.A")]),
+        ];
+        for (events, want) in cases {
+            assert_eq!(refusals(events.clone()), want, "{events:?}");
+        }
+        let frame = br#"[{"ev":"status","status":"success","message":"subscribed to: XT.BTC-USD"},{"ev":"status","status":"error","message":"not authorized"}]"#;
+        assert_eq!(
+            Polygon.control(frame).events,
+            vec![rejected(&["XT.BTC-USD"])]
+        );
     }
 
     #[test]

@@ -1,18 +1,17 @@
 //! Controlling a live session: change subscriptions, pause, resume.
 //!
-//! A subscription change is sent on the open socket (no reconnect) and answered
-//! once the provider acknowledged every topic, or with the provider's error, or
-//! with a timeout. The shared subscription set is updated first, so a reconnect
-//! in the middle still ends up with what was asked for.
-
-use std::collections::BTreeSet;
+//! A subscription change is checked with the provider's own topic parser,
+//! sent on the open socket (no reconnect) and answered once the provider
+//! acknowledged every topic, or with the provider's refusal, or with a
+//! timeout; `changes.rs` keeps the changes in flight and undoes the refused
+//! and unanswered ones.
 
 use actix::prelude::*;
 use serde::Serialize;
 use tokio::sync::oneshot;
 
+use super::changes::PendingChange;
 use super::{ms, SessionState, WsSession};
-use crate::provider::ControlEvent;
 
 /// Adds and removes topics on the live connection.
 #[derive(Message, Debug, Clone, Default)]
@@ -38,8 +37,9 @@ pub struct SubscriptionReply {
 /// Why a subscription change failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SubscriptionError {
-    /// A topic is not of the form the provider understands.
-    #[error("invalid topic `{0}`")]
+    /// A topic is not of the form the provider understands, or delivers
+    /// nothing tapewatch reads.
+    #[error("invalid topic `{0}`: not a topic of this feed's provider that tapewatch reads")]
     InvalidTopic(String),
     /// The provider answered with an error.
     #[error("the provider rejected the change: {0}")]
@@ -63,61 +63,10 @@ pub struct Pause;
 #[rtype(result = "()")]
 pub struct Resume;
 
-/// A change waiting for its acknowledgements.
-pub(super) struct PendingChange {
-    id: u64,
-    awaiting: BTreeSet<(bool, String)>,
-    reply: oneshot::Sender<Result<SubscriptionReply, SubscriptionError>>,
-}
-
-fn valid(topic: &str) -> bool {
+/// The shape every provider's topics share: no separators, quotes or
+/// escapes that could break a subscribe message.
+fn well_formed(topic: &str) -> bool {
     !topic.is_empty() && topic.len() <= 256 && !topic.contains([',', ' ', '"', '\\'])
-}
-
-impl WsSession {
-    /// Called for every control event: settles pending changes.
-    pub(super) fn settle_changes(&mut self, event: &ControlEvent) {
-        match event {
-            ControlEvent::Subscribed(t) => self.acknowledge(true, t),
-            ControlEvent::Unsubscribed(t) => self.acknowledge(false, t),
-            // The provider's error refers to the oldest change still waiting.
-            ControlEvent::Error(message) if !self.changes.is_empty() => {
-                let change = self.changes.remove(0);
-                let _ = change
-                    .reply
-                    .send(Err(SubscriptionError::Rejected(message.clone())));
-            }
-            _ => {}
-        }
-    }
-
-    fn acknowledge(&mut self, subscribe: bool, topic: &str) {
-        let key = (subscribe, topic.to_owned());
-        let Some(i) = self.changes.iter().position(|c| c.awaiting.contains(&key)) else {
-            return;
-        };
-        self.changes[i].awaiting.remove(&key);
-        if self.changes[i].awaiting.is_empty() {
-            let change = self.changes.remove(i);
-            let reply = SubscriptionReply {
-                subscriptions: self.deps.shared.topics(),
-                acknowledged: true,
-            };
-            let _ = change.reply.send(Ok(reply));
-        }
-    }
-
-    /// Answers every pending change as "stored, not acknowledged" (the socket
-    /// went away; the next connection subscribes the stored set).
-    pub(super) fn release_changes(&mut self) {
-        for change in self.changes.drain(..) {
-            let reply = SubscriptionReply {
-                subscriptions: self.deps.shared.topics(),
-                acknowledged: false,
-            };
-            let _ = change.reply.send(Ok(reply));
-        }
-    }
 }
 
 type ChangeResult = Result<SubscriptionReply, SubscriptionError>;
@@ -129,53 +78,60 @@ impl Handler<ChangeSubscriptions> for WsSession {
         let ready = |r: ChangeResult| -> Self::Result { Box::pin(async move { r }) };
         let add: Vec<String> = msg.add.iter().map(|t| t.trim().to_owned()).collect();
         let remove: Vec<String> = msg.remove.iter().map(|t| t.trim().to_owned()).collect();
-        if let Some(bad) = add.iter().chain(&remove).find(|t| !valid(t)) {
+        if let Some(bad) = add.iter().chain(&remove).find(|t| !well_formed(t)) {
+            return ready(Err(SubscriptionError::InvalidTopic(bad.clone())));
+        }
+        // Added topics must be ones the provider reads, checked with its own
+        // parser before anything is sent.
+        if let Some(bad) = add
+            .iter()
+            .find(|t| self.deps.provider.topic_of(t).is_none())
+        {
             return ready(Err(SubscriptionError::InvalidTopic(bad.clone())));
         }
         if self.state == SessionState::Stopped {
             return ready(Err(SubscriptionError::Stopped));
         }
-        let (new, gone) = {
+        let (added, removed) = {
             let mut set = self.deps.shared.subscriptions();
-            let new: Vec<String> = add.into_iter().filter(|t| set.insert(t.clone())).collect();
-            let gone: Vec<String> = remove.into_iter().filter(|t| set.remove(t)).collect();
-            (new, gone)
+            let added: Vec<String> = add.into_iter().filter(|t| set.insert(t.clone())).collect();
+            let removed: Vec<String> = remove.into_iter().filter(|t| set.remove(t)).collect();
+            (added, removed)
         };
-        let topics = self.deps.shared.topics();
-        if self.state != SessionState::Streaming || (new.is_empty() && gone.is_empty()) {
-            let acknowledged = self.state == SessionState::Streaming;
+        let streaming = self.state == SessionState::Streaming;
+        if !streaming || (added.is_empty() && removed.is_empty()) {
+            if !added.is_empty() || !removed.is_empty() {
+                // Stored for the next connection, which subscribes the set.
+                self.subscriptions_changed();
+            }
             return ready(Ok(SubscriptionReply {
-                subscriptions: topics,
-                acknowledged,
+                subscriptions: self.deps.shared.topics(),
+                acknowledged: streaming,
             }));
         }
-        if !new.is_empty() {
-            let text = self.deps.provider.subscribe_message(&new);
+        if !added.is_empty() {
+            let text = self.deps.provider.subscribe_message(&added);
             self.send_text(text);
         }
-        if !gone.is_empty() {
-            let text = self.deps.provider.unsubscribe_message(&gone);
+        if !removed.is_empty() {
+            let text = self.deps.provider.unsubscribe_message(&removed);
             self.send_text(text);
         }
         let (tx, rx) = oneshot::channel();
         self.change_seq += 1;
         let id = self.change_seq;
-        let awaiting = new
-            .into_iter()
-            .map(|t| (true, t))
-            .chain(gone.into_iter().map(|t| (false, t)))
+        let awaiting = (added.iter().map(|t| (true, t.clone())))
+            .chain(removed.iter().map(|t| (false, t.clone())))
             .collect();
         self.changes.push(PendingChange {
             id,
             awaiting,
+            added,
+            removed,
             reply: tx,
         });
         ctx.run_later(ms(self.deps.connection.ack_timeout_ms), move |act, _| {
-            if let Some(i) = act.changes.iter().position(|c| c.id == id) {
-                let change = act.changes.remove(i);
-                let missing = change.awaiting.into_iter().map(|(_, t)| t).collect();
-                let _ = change.reply.send(Err(SubscriptionError::Timeout(missing)));
-            }
+            act.expire_change(id);
         });
         Box::pin(async move { rx.await.unwrap_or(Err(SubscriptionError::Stopped)) })
     }

@@ -9,8 +9,10 @@ use awc::error::WsProtocolError;
 use awc::ws::{Codec, Frame, Message as WsMessage};
 use awc::BoxedSocket;
 use bytes::Bytes;
-use futures_util::stream::StreamExt;
+use futures_util::stream::{self, StreamExt};
+use futures_util::SinkExt;
 
+use super::frame_limit::FrameLimit;
 use super::{ms, SessionState, WsSession};
 use crate::log_limit::LogVerdict;
 use crate::messages::RawFrame;
@@ -19,6 +21,27 @@ use crate::ws_client;
 
 /// How long the write half of a socket closed on request outlives it.
 const CLOSE_FLUSH: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// What one connection's read half yields, tagged with the connection, so
+/// that nothing of an earlier socket can act on a later one.
+pub(super) struct SocketEvent {
+    conn: u64,
+    /// A frame or a protocol error; `None` once the stream has ended.
+    item: Option<Result<Frame, WsProtocolError>>,
+}
+
+impl Message for SocketEvent {
+    type Result = ();
+}
+
+/// A write that failed on connection `conn`.
+pub(super) struct WriteError {
+    conn: u64,
+    error: WsProtocolError,
+}
+
+/// Tags a write error with its connection.
+pub(super) type TagError = Box<dyn FnOnce(WsProtocolError) -> WriteError>;
 
 impl WsSession {
     pub(super) fn connect(&mut self, ctx: &mut Context<Self>) {
@@ -46,9 +69,21 @@ impl WsSession {
     }
 
     fn on_open(&mut self, framed: Framed<BoxedSocket, Codec>, ctx: &mut Context<Self>) {
-        let (sink, stream) = framed.split();
-        self.stream = Some(Self::add_stream(stream, ctx));
-        self.sink = Some(SinkWrite::new(sink, ctx));
+        let limit = self.deps.connection.max_frame_bytes;
+        let framed = framed.into_map_codec(|codec| FrameLimit::new(codec, limit));
+        let (sink, frames) = framed.split();
+        let conn = self.connection_id;
+        let tag: TagError = Box::new(move |error| WriteError { conn, error });
+        let events = frames
+            .map(move |item| SocketEvent {
+                conn,
+                item: Some(item),
+            })
+            .chain(stream::once(
+                async move { SocketEvent { conn, item: None } },
+            ));
+        self.stream = Some(Self::add_stream(events, ctx));
+        self.sink = Some(SinkWrite::new(sink.sink_map_err(tag), ctx));
         self.connected_at = Some(Instant::now());
         self.last_frame = Instant::now();
         self.ping_sent_at = None;
@@ -183,13 +218,22 @@ impl WsSession {
     }
 }
 
-impl StreamHandler<Result<Frame, WsProtocolError>> for WsSession {
-    fn handle(&mut self, item: Result<Frame, WsProtocolError>, ctx: &mut Context<Self>) {
-        self.last_frame = Instant::now();
-        self.ping_sent_at = None;
-        if matches!(self.state, SessionState::Paused | SessionState::Stopped) {
-            // Closing on request: what the server still sends is not read.
+impl StreamHandler<SocketEvent> for WsSession {
+    fn handle(&mut self, event: SocketEvent, ctx: &mut Context<Self>) {
+        // Items of a socket the session let go of (closed on request, lost,
+        // replaced) are not read.
+        if event.conn != self.connection_id || self.stream.is_none() {
             return;
+        }
+        let Some(item) = event.item else {
+            let reason = "connection dropped without a close frame".to_owned();
+            self.on_lost(reason, ctx);
+            return;
+        };
+        if item.is_ok() {
+            // Only a frame proves the socket alive; an error does not.
+            self.last_frame = Instant::now();
+            self.ping_sent_at = None;
         }
         match item {
             Ok(Frame::Text(bytes)) => self.on_text(bytes, ctx),
@@ -215,25 +259,29 @@ impl StreamHandler<Result<Frame, WsProtocolError>> for WsSession {
                 self.on_lost(format!("server closed the connection ({why})"), ctx);
             }
             Err(WsProtocolError::Overflow) => {
+                // The frame cannot be skipped: its end is unknown, or too far
+                // to buffer. The connection goes, and the next one starts clean.
                 let limit = self.deps.connection.max_frame_bytes;
-                self.count_bad_frame(
-                    IssueKind::TooLarge,
-                    &format!("frame over {limit} bytes skipped"),
-                );
+                self.deps.metrics.decode_errors(IssueKind::TooLarge).inc();
+                self.on_lost(format!("frame over the {limit}-byte limit"), ctx);
             }
             Err(e) => self.on_lost(format!("protocol error: {e}"), ctx),
         }
     }
 
-    fn finished(&mut self, ctx: &mut Context<Self>) {
-        let reason = "connection dropped without a close frame".to_owned();
-        self.on_lost(reason, ctx);
+    fn finished(&mut self, _: &mut Context<Self>) {
+        // The default stops the actor; the end of a stream arrives as an
+        // event of its connection instead.
     }
 }
 
-impl actix::io::WriteHandler<WsProtocolError> for WsSession {
-    fn error(&mut self, err: WsProtocolError, ctx: &mut Context<Self>) -> Running {
-        self.on_lost(format!("write failed: {err}"), ctx);
+impl actix::io::WriteHandler<WriteError> for WsSession {
+    fn error(&mut self, err: WriteError, ctx: &mut Context<Self>) -> Running {
+        // A socket closed on request may still fail to flush its close frame;
+        // that says nothing about the connection that replaced it.
+        if err.conn == self.connection_id && self.sink.is_some() {
+            self.on_lost(format!("write failed: {}", err.error), ctx);
+        }
         Running::Continue
     }
 

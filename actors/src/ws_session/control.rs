@@ -35,10 +35,31 @@ impl WsSession {
             (ControlEvent::Unsubscribed(topic), _) => {
                 tracing::info!(feed = %self.deps.feed, %topic, "unsubscribed");
             }
+            (ControlEvent::Rejected { topics, .. }, _) => {
+                // Refused topics of the connection's own subscribe are not
+                // waited for: the rest streams at once.
+                for topic in topics {
+                    self.pending_acks.remove(topic);
+                }
+                if self.state == SessionState::Subscribing && self.pending_acks.is_empty() {
+                    self.begin_streaming();
+                }
+            }
             _ => {}
         }
+        let handshake = matches!(
+            self.state,
+            SessionState::AwaitingGreeting | SessionState::Authenticating
+        );
         match event.severity() {
-            Severity::Terminal => self.fail_terminally(&event, ctx),
+            // Only an answer to the connection itself can stop the feed; once
+            // authenticated, an error concerns a subscription at most.
+            Severity::Terminal if handshake => self.fail_terminally(&event, ctx),
+            Severity::Terminal => self.report_error(&format!("{event:?}")),
+            Severity::Reconnect => {
+                self.deps.metrics.notice("auth_timeout").inc();
+                self.on_lost(format!("the provider timed out our auth ({event:?})"), ctx);
+            }
             Severity::Throttle => {
                 tracing::error!(
                     feed = %self.deps.feed,
@@ -50,14 +71,19 @@ impl WsSession {
                 self.deps.metrics.notice("max_connections").inc();
                 self.emit_status("max_connections", format!("{event:?}"), None, None);
             }
-            Severity::Info => {
-                if let ControlEvent::Error(message) = &event {
-                    self.deps.metrics.notice("error").inc();
-                    tracing::warn!(feed = %self.deps.feed, %message, "provider reported an error");
-                    self.emit_status("provider_error", message.clone(), None, None);
+            Severity::Info => match &event {
+                ControlEvent::Error(message) | ControlEvent::Rejected { message, .. } => {
+                    self.report_error(message)
                 }
-            }
+                _ => {}
+            },
         }
+    }
+
+    fn report_error(&mut self, message: &str) {
+        self.deps.metrics.notice("error").inc();
+        tracing::warn!(feed = %self.deps.feed, %message, "provider reported an error");
+        self.emit_status("provider_error", message.to_owned(), None, None);
     }
 
     fn subscribe_all(&mut self, ctx: &mut Context<Self>) {

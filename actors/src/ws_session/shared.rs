@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub struct SessionShared {
     subscriptions: Mutex<BTreeSet<String>>,
     ever_streamed: AtomicBool,
+    streaming: AtomicBool,
     last_data_ms: AtomicI64,
 }
 
@@ -40,6 +41,16 @@ impl SessionShared {
 
     pub(super) fn mark_streamed(&self) -> bool {
         self.ever_streamed.swap(true, Ordering::Relaxed)
+    }
+
+    /// True while the session is streaming (authenticated and subscribed):
+    /// the staleness monitor judges topics only then.
+    pub fn is_streaming(&self) -> bool {
+        self.streaming.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn set_streaming(&self, streaming: bool) {
+        self.streaming.store(streaming, Ordering::Relaxed);
     }
 
     pub(super) fn set_last_data_ms(&self, ms: i64) {
