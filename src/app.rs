@@ -5,10 +5,10 @@
 //! the hot path (WsSession → MessageHandler → AnomalyDetector) on one, so a
 //! frame is read, decoded and checked without crossing threads; RestFetcher and
 //! the sinks on the other, so TLS, JSON and disk work never take the hot
-//! thread. Each actor is started under actix's `Supervisor` (restart in place
-//! when it stops) and registered with the [`Guardian`] (restart from scratch
-//! when it dies, panics included); peers reach it through a [`Slot`] that the
-//! guardian repoints, so nobody looks anything up. Extension actors subscribe
+//! thread. Each actor is registered with the [`Guardian`] (restart from
+//! scratch when it dies; no pipeline actor stops itself, so a death is a
+//! panic); peers reach it through a [`Slot`] that the guardian repoints, so
+//! nobody looks anything up. Extension actors subscribe
 //! before start through [`PipelineBuilder::subscribe_events`] and
 //! [`PipelineBuilder::subscribe_outputs`].
 

@@ -65,9 +65,6 @@ impl Actor for LineSink {
     }
 }
 
-/// Restarted in place when it stops; the writer is kept.
-impl actix::Supervised for LineSink {}
-
 impl Handler<Output> for LineSink {
     type Result = ();
 

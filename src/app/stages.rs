@@ -4,8 +4,10 @@
 //! where its messages go.
 //!
 //! [`Wiring`] carries what every stage shares while the topology is built: the
-//! metrics and their stage gauges (made once), the arbiters, the fatal relay,
-//! and the list of children the guardian will supervise.
+//! metrics and their stage gauges (made once; each receiving actor gets a
+//! depth of its own through `StageGauge::for_actor`, shared with the senders
+//! into it, so its death can count what its mailbox held), the arbiters, the
+//! fatal relay, and the list of children the guardian will supervise.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -22,10 +24,10 @@ use tapewatch_actors::provider::Provider;
 use tapewatch_actors::rest_fetcher::{RestClient, RestFetcher, RestFetcherDeps};
 use tapewatch_actors::secret::{ApiKey, Credentials};
 use tapewatch_actors::sink::LineSink;
-use tapewatch_actors::stage::{Fanout, Slot, StageGauge, StageSender};
+use tapewatch_actors::stage::{Fanout, StageGauge, StageSender};
 use tapewatch_actors::ws_session::{GetSessionState, SessionDeps, SessionShared, WsSession};
 
-use super::supervise::{child, supervised, AddrSlot};
+use super::supervise::{bounded, child, AddrSlot};
 use super::StartError;
 use crate::config::{Config, PipelineConfig};
 use crate::sinks::SinkSpec;
@@ -96,19 +98,17 @@ impl Wiring {
     ) -> Vec<AddrSlot<LineSink>> {
         let mut sinks = Vec::new();
         for spec in specs {
-            let (metrics, gauge, arb) = (
-                self.metrics.clone(),
-                self.gauges.sink.clone(),
-                self.io.handle(),
-            );
+            let gauge = self.gauges.sink.for_actor();
+            let (metrics, g, arb) = (self.metrics.clone(), gauge.clone(), self.io.handle());
             let (spec, capacity) = (Arc::new(spec), self.queues.sink_queue);
             let (slot, addr) = child(
                 &mut self.children,
                 format!("sink:{}", spec.name),
+                Some(gauge.clone()),
                 |a: &Addr<LineSink>| a.clone().recipient::<Output>(),
                 move || {
-                    let (metrics, gauge, spec) = (metrics.clone(), gauge.clone(), spec.clone());
-                    supervised(&arb, capacity, move || {
+                    let (metrics, gauge, spec) = (metrics.clone(), g.clone(), spec.clone());
+                    bounded(&arb, capacity, move || {
                         let writer = (spec.open)().unwrap_or_else(|e| {
                             tracing::error!(sink = spec.name, error = %e, "cannot reopen the sink; writing nowhere");
                             Box::new(std::io::sink())
@@ -117,7 +117,7 @@ impl Wiring {
                     })
                 },
             );
-            outputs.push(StageSender::with_slot(slot, self.gauges.sink.clone()));
+            outputs.push(StageSender::with_slot(slot, gauge));
             sinks.push(addr);
         }
         sinks
@@ -126,18 +126,20 @@ impl Wiring {
     /// The ring of recent alerts behind `/alerts`, fed like any sink.
     pub fn alert_ring(&mut self, capacity: usize, outputs: &mut Fanout<Output>) -> AlertRing {
         let alerts = AlertRing::new(capacity);
-        let (ring, gauge, arb) = (alerts.clone(), self.gauges.sink.clone(), self.io.handle());
+        let gauge = self.gauges.sink.for_actor();
+        let (ring, g, arb) = (alerts.clone(), gauge.clone(), self.io.handle());
         let queue = self.queues.sink_queue;
         let (slot, _) = child(
             &mut self.children,
             "sink:alert_ring".into(),
+            Some(gauge.clone()),
             |a: &Addr<RingSink>| a.clone().recipient::<Output>(),
             move || {
-                let (ring, gauge) = (ring.clone(), gauge.clone());
-                supervised(&arb, queue, move || RingSink::new(ring, gauge))
+                let (ring, gauge) = (ring.clone(), g.clone());
+                bounded(&arb, queue, move || RingSink::new(ring, gauge))
             },
         );
-        outputs.push(StageSender::with_slot(slot, self.gauges.sink.clone()));
+        outputs.push(StageSender::with_slot(slot, gauge));
         alerts
     }
 
@@ -159,27 +161,31 @@ impl Wiring {
         config: &Config,
         key: Option<ApiKey>,
         outputs: &Fanout<Output>,
-    ) -> Result<(Slot<EnrichRequest>, AddrSlot<RestFetcher>), StartError> {
+    ) -> Result<(StageSender<EnrichRequest>, AddrSlot<RestFetcher>), StartError> {
         let client = RestClient::new(&config.rest, key, &self.metrics)
             .map_err(|e| StartError::Config(format!("cannot build the REST client: {e}")))?;
+        let gauge = self.gauges.rest.for_actor();
         let deps = RestFetcherDeps {
             config: config.rest.clone(),
             client,
             metrics: self.metrics.clone(),
-            gauge: self.gauges.rest.clone(),
+            gauge: gauge.clone(),
             outputs: outputs.clone(),
             cache: Arc::new(DashMap::new()),
+            unanswered: Arc::default(),
         };
         let (arb, queue) = (self.io.handle(), self.queues.rest_queue);
-        Ok(child(
+        let (slot, addr) = child(
             &mut self.children,
             "rest_fetcher".into(),
+            Some(gauge.clone()),
             |a: &Addr<RestFetcher>| a.clone().recipient::<EnrichRequest>(),
             move || {
                 let deps = deps.clone();
-                supervised(&arb, queue, move || RestFetcher::new(deps))
+                bounded(&arb, queue, move || RestFetcher::new(deps))
             },
-        ))
+        );
+        Ok((StageSender::with_slot(slot, gauge), addr))
     }
 
     /// AnomalyDetector, fed by every feed's handler. Per-symbol baselines are
@@ -188,39 +194,38 @@ impl Wiring {
         &mut self,
         config: &Config,
         outputs: &Fanout<Output>,
-        rest: Slot<EnrichRequest>,
-    ) -> Slot<Events> {
+        rest: StageSender<EnrichRequest>,
+    ) -> StageSender<Events> {
+        let gauge = self.gauges.detector.for_actor();
         let deps = DetectorDeps {
             rules: config.detector.clone(),
             metrics: self.metrics.clone(),
-            gauge: self.gauges.detector.clone(),
+            gauge: gauge.clone(),
             outputs: outputs.clone(),
-            enrich: Some(StageSender::with_slot(rest, self.gauges.rest.clone())),
+            enrich: Some(rest),
             ids: Arc::new(AtomicU64::new(0)),
         };
         let (arb, queue) = (self.hot.handle(), self.queues.detector_queue);
         let (slot, _) = child(
             &mut self.children,
             "anomaly_detector".into(),
+            Some(gauge.clone()),
             |a: &Addr<AnomalyDetector>| a.clone().recipient::<Events>(),
             move || {
                 let deps = deps.clone();
-                supervised(&arb, queue, move || AnomalyDetector::new(deps))
+                bounded(&arb, queue, move || AnomalyDetector::new(deps))
             },
         );
-        slot
+        StageSender::with_slot(slot, gauge)
     }
 
     /// Where decoded events go: the detector, then extension actors.
     pub fn events(
         &self,
-        detector: Slot<Events>,
+        detector: StageSender<Events>,
         subscribers: Vec<Recipient<Events>>,
     ) -> Fanout<Events> {
-        let mut events = Fanout::new(vec![StageSender::with_slot(
-            detector,
-            self.gauges.detector.clone(),
-        )]);
+        let mut events = Fanout::new(vec![detector]);
         self.subscribers(subscribers, &mut events);
         events
     }
@@ -236,11 +241,12 @@ impl Wiring {
         outputs: &Fanout<Output>,
     ) -> AddrSlot<WsSession> {
         let shared = SessionShared::new(feed.subscribe);
+        let gauge = self.gauges.handler.for_actor();
         let handler = HandlerDeps {
             feed: feed.name.clone(),
             provider: feed.provider.clone(),
             metrics: self.metrics.clone(),
-            gauge: self.gauges.handler.clone(),
+            gauge: gauge.clone(),
             events: events.clone(),
             outputs: outputs.clone(),
             shared: shared.clone(),
@@ -254,10 +260,11 @@ impl Wiring {
         let (frames, _) = child(
             &mut self.children,
             format!("message_handler:{}", feed.name),
+            Some(gauge.clone()),
             |a: &Addr<MessageHandler>| a.clone().recipient::<RawFrame>(),
             move || {
                 let deps = handler.clone();
-                supervised(&arb, queue, move || MessageHandler::new(deps))
+                bounded(&arb, queue, move || MessageHandler::new(deps))
             },
         );
         let session = SessionDeps {
@@ -268,7 +275,7 @@ impl Wiring {
             credentials: feed.credentials,
             connection: config.connection.clone(),
             tls: feed.tls,
-            frames: StageSender::with_slot(frames, self.gauges.handler.clone()),
+            frames: StageSender::with_slot(frames, gauge),
             outputs: outputs.clone(),
             on_fatal: Some(self.relay.clone()),
             metrics: self.metrics.clone(),
@@ -277,11 +284,13 @@ impl Wiring {
         let (_, addr) = child(
             &mut self.children,
             format!("ws_session:{}", feed.name),
+            // The session's own mailbox only carries control messages, sent
+            // and answered, not shed.
+            None,
             |a: &Addr<WsSession>| a.clone().recipient::<GetSessionState>(),
             move || {
                 let deps = session.clone();
-                // The session's own mailbox only carries control messages.
-                supervised(&arb, 64, move || WsSession::new(deps))
+                bounded(&arb, 64, move || WsSession::new(deps))
             },
         );
         addr
