@@ -90,7 +90,8 @@ impl Wiring {
         }
     }
 
-    /// One supervised line sink per spec, on the io arbiter.
+    /// One supervised line sink per spec, on the io arbiter; each writes on
+    /// a thread of its own, so a stalled writer never holds the arbiter.
     pub fn line_sinks(
         &mut self,
         specs: Vec<SinkSpec>,
