@@ -96,6 +96,7 @@ fn init_logging(filter: &str) {
 pub fn apply_flags(config: &mut Config, args: &RunArgs) {
     if let Some(provider) = &args.provider {
         config.provider = provider.clone();
+        config.settle_default_feed();
     }
     if let Some(url) = &args.feed_url {
         let name = url
@@ -175,4 +176,48 @@ async fn run(args: RunArgs) -> u8 {
 fn config_error(e: &ConfigError) -> u8 {
     eprintln!("tapewatch: {e}");
     EXIT_CONFIG
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_args(argv: &[&str]) -> RunArgs {
+        let cli = Cli::try_parse_from(argv).expect("valid command line");
+        match cli.command {
+            Command::Run(args) => args,
+            other => panic!("not run: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn provider_flag_without_a_url_uses_the_providers_own_feed() {
+        let cases = [
+            (
+                &["tapewatch", "run", "--provider", "alpaca"][..],
+                "wss://stream.data.alpaca.markets/v2/iex",
+            ),
+            (
+                &["tapewatch", "run", "--provider", "polygon"][..],
+                "wss://socket.massive.com/stocks",
+            ),
+            (
+                &[
+                    "tapewatch",
+                    "run",
+                    "--provider",
+                    "alpaca",
+                    "--feed-url",
+                    "wss://stream.data.alpaca.markets/v2/sip",
+                ][..],
+                "wss://stream.data.alpaca.markets/v2/sip",
+            ),
+        ];
+        for (argv, url) in cases {
+            let mut config = Config::default();
+            apply_flags(&mut config, &run_args(argv));
+            assert_eq!(config.feed_url(0).as_deref(), Some(url), "{argv:?}");
+            config.validate("command line").expect("valid");
+        }
+    }
 }
