@@ -61,6 +61,10 @@ pub struct RestConfig {
     pub cache_ttl_s: u64,
     /// How long a 404 answer is served from the cache, seconds.
     pub negative_ttl_s: u64,
+    /// Most 404 answers cached at once. Anyone can ask for a ticker that does
+    /// not exist; beyond this cap expired ones are swept out, and a 404 that
+    /// still finds no room is answered but not cached.
+    pub negative_cache_capacity: usize,
     /// Retries after the first attempt on 429, 5xx, timeouts and connection errors.
     pub max_retries: u32,
     /// First retry pause, milliseconds; later pauses grow exponentially with jitter.
@@ -79,6 +83,7 @@ impl Default for RestConfig {
             queue_capacity: 1_024,
             cache_ttl_s: 3_600,
             negative_ttl_s: 300,
+            negative_cache_capacity: 10_000,
             max_retries: 3,
             retry_base_ms: 200,
             retry_max_ms: 10_000,
@@ -159,6 +164,8 @@ pub struct RestFetcher {
     outputs: Fanout<Output>,
     cache: Arc<DashMap<Symbol, CacheEntry>>,
     unanswered: Arc<AtomicU64>,
+    /// 404 answers in the cache.
+    negatives: usize,
     /// Waiters per ticker whose request is running or queued.
     pending: HashMap<Symbol, Vec<Waiter>>,
     /// Tickers waiting for a request slot, oldest first.
@@ -183,6 +190,7 @@ impl RestFetcher {
             );
         }
         deps.metrics.rest_in_flight.set(0);
+        let negatives = count_negatives(&deps.cache);
         RestFetcher {
             http: deps.client.0,
             config: deps.config,
@@ -191,6 +199,7 @@ impl RestFetcher {
             outputs: deps.outputs,
             cache: deps.cache,
             unanswered: deps.unanswered,
+            negatives,
             pending: HashMap::new(),
             queue: VecDeque::new(),
             in_flight: 0,
@@ -256,7 +265,7 @@ impl RestFetcher {
         self.in_flight = self.in_flight.saturating_sub(1);
         self.metrics.rest_in_flight.dec();
         match CacheEntry::of(&result, &self.config) {
-            Some(entry) => drop(self.cache.insert(ticker.clone(), entry)),
+            Some(entry) => self.remember(&ticker, entry),
             None => self.warn(&ticker, result.as_ref().err()),
         }
         for waiter in self.pending.remove(&ticker).unwrap_or_default() {
@@ -266,6 +275,28 @@ impl RestFetcher {
             self.answer(&ticker, waiter, result.clone(), false);
         }
         self.pump(ctx);
+    }
+
+    /// Caches an answer, keeping 404s within `negative_cache_capacity`.
+    fn remember(&mut self, ticker: &Symbol, entry: CacheEntry) {
+        let negative = entry.is_negative();
+        let replaces_negative = self.cache.get(ticker).is_some_and(|e| e.is_negative());
+        if negative && !replaces_negative && self.negatives >= self.config.negative_cache_capacity {
+            self.sweep();
+            if self.negatives >= self.config.negative_cache_capacity {
+                return;
+            }
+        }
+        self.cache.insert(ticker.clone(), entry);
+        self.negatives =
+            (self.negatives + usize::from(negative)).saturating_sub(usize::from(replaces_negative));
+    }
+
+    /// Drops expired answers.
+    fn sweep(&mut self) {
+        let now = Instant::now();
+        self.cache.retain(|_, e| e.is_fresh(now));
+        self.negatives = count_negatives(&self.cache);
     }
 
     /// Starts queued lookups while request slots are free.
@@ -310,14 +341,15 @@ impl RestFetcher {
     }
 }
 
+fn count_negatives(cache: &DashMap<Symbol, CacheEntry>) -> usize {
+    cache.iter().filter(|e| e.is_negative()).count()
+}
+
 impl Actor for RestFetcher {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        ctx.run_interval(SWEEP_EVERY, |act, _| {
-            let now = Instant::now();
-            act.cache.retain(|_, e| e.is_fresh(now));
-        });
+        ctx.run_interval(SWEEP_EVERY, |act, _| act.sweep());
     }
 }
 

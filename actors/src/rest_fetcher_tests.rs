@@ -91,6 +91,9 @@ fn serve(script: &Script) -> String {
 #[path = "rest_fetcher_tests_faults.rs"]
 mod faults;
 
+#[path = "rest_fetcher_tests_bounds.rs"]
+mod bounds;
+
 struct Collector(mpsc::UnboundedSender<Output>);
 
 impl Actor for Collector {
