@@ -38,6 +38,8 @@ pub struct PipelineBuilder {
     rest_key: Option<ApiKey>,
     event_subscribers: Vec<Recipient<Events>>,
     output_subscribers: Vec<Recipient<Output>>,
+    /// The mailbox of the `/ws` hub, when one is wanted.
+    hub: Option<usize>,
 }
 
 /// Starts a pipeline from a configuration.
@@ -57,6 +59,7 @@ pub fn builder(config: Config, credentials: Credentials) -> PipelineBuilder {
         rest_key,
         event_subscribers: Vec::new(),
         output_subscribers: Vec::new(),
+        hub: None,
     }
 }
 
@@ -86,6 +89,14 @@ impl PipelineBuilder {
         self
     }
 
+    /// Also starts the hub that fans outputs and trades out to `/ws` clients,
+    /// with a mailbox of `mailbox` messages, supervised like the pipeline's
+    /// own actors ([`Pipeline::hub`] gives its current address).
+    pub fn with_hub(mut self, mailbox: usize) -> Self {
+        self.hub = Some(mailbox);
+        self
+    }
+
     /// Sets the key for REST enrichment (`None`: enrichments are `skipped`).
     pub fn rest_key(mut self, key: Option<ApiKey>) -> Self {
         self.rest_key = key.filter(|k| !k.is_empty());
@@ -103,6 +114,7 @@ impl PipelineBuilder {
             rest_key,
             event_subscribers,
             output_subscribers,
+            hub,
         } = self;
         let provider = || {
             tapewatch_actors::provider::by_name(&config.provider).ok_or_else(|| {
@@ -125,11 +137,19 @@ impl PipelineBuilder {
         let sinks = w.line_sinks(sink_specs, &mut outputs);
         let alerts = w.alert_ring(config.pipeline.alert_ring, &mut outputs);
         w.subscribers(output_subscribers, &mut outputs);
+        // The hub behind `/ws`: outputs and trades, like an extension actor.
+        let (hub, hub_events) = match hub {
+            Some(mailbox) => {
+                let (addr, events) = w.hub(mailbox, &mut outputs)?;
+                (Some(addr), Some(events))
+            }
+            None => (None, None),
+        };
         // AnomalyDetector ──EnrichRequest──▶ RestFetcher ──▶ outputs.
         let (rest, rest_fetcher) = w.rest_fetcher(&config, rest_key, &outputs)?;
         let detector = w.detector(&config, &outputs, rest);
         // MessageHandler ──Events──▶ the detector and extension actors.
-        let events = w.events(detector, event_subscribers);
+        let events = w.events(detector, hub_events, event_subscribers);
         // WsSession ──RawFrame──▶ MessageHandler, one pair per feed.
         let mut sessions = Vec::new();
         for (i, feed) in config.feeds.iter().enumerate() {
@@ -168,8 +188,10 @@ impl PipelineBuilder {
             rest_fetcher,
             alerts,
         };
+        let hub_slot = hub;
         Ok(Pipeline {
             handle,
+            hub: hub_slot,
             sinks,
             fatal,
             hot,

@@ -10,7 +10,7 @@
 //! fatal relay, and the list of children the guardian will supervise.
 
 use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use actix::prelude::*;
 use dashmap::DashMap;
@@ -24,12 +24,13 @@ use tapewatch_actors::provider::Provider;
 use tapewatch_actors::rest_fetcher::{RestClient, RestFetcher, RestFetcherDeps};
 use tapewatch_actors::secret::{ApiKey, Credentials};
 use tapewatch_actors::sink::LineSink;
-use tapewatch_actors::stage::{Fanout, StageGauge, StageSender};
+use tapewatch_actors::stage::{Fanout, Slot, StageGauge, StageSender};
 use tapewatch_actors::ws_session::{GetSessionState, SessionDeps, SessionShared, WsSession};
 
-use super::supervise::{bounded, child, AddrSlot};
+use super::supervise::{bounded, child, child_also, AddrSlot};
 use super::StartError;
 use crate::config::{Config, PipelineConfig};
+use crate::http::Hub;
 use crate::sinks::SinkSpec;
 
 /// The queue gauges of each stage, one set per pipeline.
@@ -144,6 +145,48 @@ impl Wiring {
         alerts
     }
 
+    /// The hub behind `/ws`, supervised like the pipeline's actors: it gets
+    /// every output and every event batch, shed and counted like an
+    /// extension actor's (`subscriber`), on the caller's arbiter.
+    pub fn hub(
+        &mut self,
+        mailbox: usize,
+        outputs: &mut Fanout<Output>,
+    ) -> Result<(AddrSlot<Hub>, StageSender<Events>), StartError> {
+        let metrics = self.metrics.clone();
+        let arb = Arbiter::current();
+        let events: Arc<OnceLock<Slot<Events>>> = Arc::default();
+        let ev = events.clone();
+        let (slot, addr) = child_also(
+            &mut self.children,
+            "hub".into(),
+            // Messages to the hub count only as drops; its death ends every
+            // client's connection anyway.
+            None,
+            |a: &Addr<Hub>| a.clone().recipient::<Output>(),
+            move || {
+                let metrics = metrics.clone();
+                bounded(&arb, mailbox.max(1), move || Hub::new(metrics))
+            },
+            move |a: &Addr<Hub>| {
+                let to = a.clone().recipient::<Events>();
+                match ev.get() {
+                    Some(slot) => slot.set(to),
+                    None => drop(ev.set(Slot::new(to))),
+                }
+            },
+        );
+        outputs.push(StageSender::with_slot(slot, self.gauges.subscriber.clone()));
+        let events = events
+            .get()
+            .cloned()
+            .ok_or_else(|| StartError::Config("the hub did not start".into()))?;
+        Ok((
+            addr,
+            StageSender::with_slot(events, self.gauges.subscriber.clone()),
+        ))
+    }
+
     /// Extension actors that asked for outputs or events: shed, never waited on.
     pub fn subscribers<M>(&self, recipients: Vec<Recipient<M>>, fanout: &mut Fanout<M>)
     where
@@ -224,9 +267,13 @@ impl Wiring {
     pub fn events(
         &self,
         detector: StageSender<Events>,
+        hub: Option<StageSender<Events>>,
         subscribers: Vec<Recipient<Events>>,
     ) -> Fanout<Events> {
         let mut events = Fanout::new(vec![detector]);
+        if let Some(hub) = hub {
+            events.push(hub);
+        }
         self.subscribers(subscribers, &mut events);
         events
     }

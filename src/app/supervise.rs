@@ -38,7 +38,25 @@ pub(crate) fn child<A, M>(
     name: String,
     queue: Option<StageGauge>,
     slot_of: impl Fn(&Addr<A>) -> Recipient<M> + Send + 'static,
+    start: impl FnMut() -> Addr<A> + Send + 'static,
+) -> (Slot<M>, AddrSlot<A>)
+where
+    A: Actor<Context = Context<A>> + Handler<tapewatch_actors::messages::Crash> + Handler<M>,
+    M: Message + Send + 'static,
+    M::Result: Send,
+{
+    child_also(children, name, queue, slot_of, start, |_| {})
+}
+
+/// [`child`], also calling `also` with every incarnation's address (the
+/// first one included), for actors that receive a second message type.
+pub(crate) fn child_also<A, M>(
+    children: &mut Vec<Box<dyn Child>>,
+    name: String,
+    queue: Option<StageGauge>,
+    slot_of: impl Fn(&Addr<A>) -> Recipient<M> + Send + 'static,
     mut start: impl FnMut() -> Addr<A> + Send + 'static,
+    mut also: impl FnMut(&Addr<A>) + Send + 'static,
 ) -> (Slot<M>, AddrSlot<A>)
 where
     A: Actor<Context = Context<A>> + Handler<tapewatch_actors::messages::Crash> + Handler<M>,
@@ -46,10 +64,12 @@ where
     M::Result: Send,
 {
     let first = start();
+    also(&first);
     let slot = Slot::new(slot_of(&first));
     let addr_slot: AddrSlot<A> = Arc::new(ArcSwap::from_pointee(first.clone()));
     let (s, a) = (slot.clone(), addr_slot.clone());
     let publish = move |addr: &Addr<A>| {
+        also(addr);
         s.set(slot_of(addr));
         a.store(Arc::new(addr.clone()));
     };
