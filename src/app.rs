@@ -5,10 +5,10 @@
 //! the hot path (WsSession → MessageHandler → AnomalyDetector) on one, so a
 //! frame is read, decoded and checked without crossing threads; RestFetcher and
 //! the sinks on the other, so TLS, JSON and disk work never take the hot
-//! thread. Each actor is started under actix's `Supervisor` (restart in place
-//! when it stops) and registered with the [`Guardian`] (restart from scratch
-//! when it dies, panics included); peers reach it through a [`Slot`] that the
-//! guardian repoints, so nobody looks anything up. Extension actors subscribe
+//! thread. Each actor is registered with the [`Guardian`] (restart from
+//! scratch when it dies; no pipeline actor stops itself, so a death is a
+//! panic); peers reach it through a [`Slot`] that the guardian repoints, so
+//! nobody looks anything up. Extension actors subscribe
 //! before start through [`PipelineBuilder::subscribe_events`] and
 //! [`PipelineBuilder::subscribe_outputs`].
 
@@ -39,6 +39,8 @@ pub struct PipelineBuilder {
     rest_key: Option<ApiKey>,
     event_subscribers: Vec<Recipient<Events>>,
     output_subscribers: Vec<Recipient<Output>>,
+    /// The mailbox of the `/ws` hub, when one is wanted.
+    hub: Option<usize>,
 }
 
 /// Starts a pipeline from a configuration.
@@ -58,6 +60,7 @@ pub fn builder(config: Config, credentials: Credentials) -> PipelineBuilder {
         rest_key,
         event_subscribers: Vec::new(),
         output_subscribers: Vec::new(),
+        hub: None,
     }
 }
 
@@ -87,6 +90,14 @@ impl PipelineBuilder {
         self
     }
 
+    /// Also starts the hub that fans outputs and trades out to `/ws` clients,
+    /// with a mailbox of `mailbox` messages, supervised like the pipeline's
+    /// own actors ([`Pipeline::hub`] gives its current address).
+    pub fn with_hub(mut self, mailbox: usize) -> Self {
+        self.hub = Some(mailbox);
+        self
+    }
+
     /// Sets the key for REST enrichment (`None`: enrichments are `skipped`).
     pub fn rest_key(mut self, key: Option<ApiKey>) -> Self {
         self.rest_key = key.filter(|k| !k.is_empty());
@@ -104,6 +115,7 @@ impl PipelineBuilder {
             rest_key,
             event_subscribers,
             output_subscribers,
+            hub,
         } = self;
         let provider = || {
             tapewatch_actors::provider::by_name(&config.provider).ok_or_else(|| {
@@ -127,11 +139,19 @@ impl PipelineBuilder {
         let sinks = w.line_sinks(sink_specs, &mut outputs);
         let alerts = w.alert_ring(config.pipeline.alert_ring, &mut outputs);
         w.subscribers(output_subscribers, &mut outputs);
+        // The hub behind `/ws`: outputs and trades, like an extension actor.
+        let (hub, hub_events) = match hub {
+            Some(mailbox) => {
+                let (addr, events) = w.hub(mailbox, &mut outputs)?;
+                (Some(addr), Some(events))
+            }
+            None => (None, None),
+        };
         // AnomalyDetector ──EnrichRequest──▶ RestFetcher ──▶ outputs.
         let (rest, rest_fetcher) = w.rest_fetcher(&config, rest_key, &outputs)?;
         let detector = w.detector(&config, &outputs, rest);
         // MessageHandler ──Events──▶ the detector and extension actors.
-        let events = w.events(detector, event_subscribers);
+        let events = w.events(detector, hub_events, event_subscribers);
         // WsSession ──RawFrame──▶ MessageHandler, one pair per feed.
         let mut sessions = Vec::new();
         for (i, feed) in config.feeds.iter().enumerate() {
@@ -170,8 +190,10 @@ impl PipelineBuilder {
             rest_fetcher,
             alerts,
         };
+        let hub_slot = hub;
         Ok(Pipeline {
             handle,
+            hub: hub_slot,
             sinks,
             fatal,
             hot,

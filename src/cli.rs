@@ -14,9 +14,14 @@ use crate::service::{self, Outcome};
 #[derive(Debug, Parser)]
 #[command(name = "tapewatch", version)]
 pub struct Cli {
-    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `tapewatch=debug`.
-    #[arg(long, global = true, env = "TAPEWATCH_LOG", default_value = "info")]
-    pub log: String,
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `tapewatch=debug`;
+    /// `info,actix_server=warn` without one.
+    #[arg(long, global = true, env = "TAPEWATCH_LOG")]
+    pub log: Option<String>,
+    /// Log line format on stderr: `text` (coloured only on a terminal) or
+    /// `json` (one object per line, for log shippers).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: crate::logging::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -70,7 +75,7 @@ pub const EXIT_CONFIG: u8 = 2;
 /// Parses the command line, runs it, and returns the exit status.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(&cli.log);
+    crate::logging::init(cli.log.as_deref(), cli.log_format);
     let system = actix_rt::System::new();
     let code = system.block_on(async move {
         match cli.command {
@@ -82,20 +87,11 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Logs go to stderr so stdout carries only records.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 /// Applies `run` flags to a loaded config.
 pub fn apply_flags(config: &mut Config, args: &RunArgs) {
     if let Some(provider) = &args.provider {
         config.provider = provider.clone();
+        config.settle_default_feed();
     }
     if let Some(url) = &args.feed_url {
         let name = url
@@ -175,4 +171,48 @@ async fn run(args: RunArgs) -> u8 {
 fn config_error(e: &ConfigError) -> u8 {
     eprintln!("tapewatch: {e}");
     EXIT_CONFIG
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_args(argv: &[&str]) -> RunArgs {
+        let cli = Cli::try_parse_from(argv).expect("valid command line");
+        match cli.command {
+            Command::Run(args) => args,
+            other => panic!("not run: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn provider_flag_without_a_url_uses_the_providers_own_feed() {
+        let cases = [
+            (
+                &["tapewatch", "run", "--provider", "alpaca"][..],
+                "wss://stream.data.alpaca.markets/v2/iex",
+            ),
+            (
+                &["tapewatch", "run", "--provider", "polygon"][..],
+                "wss://socket.massive.com/stocks",
+            ),
+            (
+                &[
+                    "tapewatch",
+                    "run",
+                    "--provider",
+                    "alpaca",
+                    "--feed-url",
+                    "wss://stream.data.alpaca.markets/v2/sip",
+                ][..],
+                "wss://stream.data.alpaca.markets/v2/sip",
+            ),
+        ];
+        for (argv, url) in cases {
+            let mut config = Config::default();
+            apply_flags(&mut config, &run_args(argv));
+            assert_eq!(config.feed_url(0).as_deref(), Some(url), "{argv:?}");
+            config.validate("command line").expect("valid");
+        }
+    }
 }

@@ -79,7 +79,7 @@ impl Default for Config {
 }
 
 /// One upstream feed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FeedConfig {
     /// Name used in logs, metrics and status records.
@@ -98,6 +98,33 @@ impl Default for FeedConfig {
             name: "stocks".to_owned(),
             url: format!("{DEFAULT_FEED_HOST}/stocks"),
             subscribe: vec!["T.*".to_owned()],
+        }
+    }
+}
+
+impl FeedConfig {
+    /// The feed used when none is configured: the provider's usual market
+    /// (`stocks` for Polygon/Massive, `iex` for Alpaca) at the provider's own
+    /// URL.
+    pub fn default_for(provider: &str) -> FeedConfig {
+        match provider {
+            "alpaca" => FeedConfig {
+                name: "iex".to_owned(),
+                url: String::new(),
+                ..FeedConfig::default()
+            },
+            _ => FeedConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Replaces the untouched default feed (Polygon's stocks) by the
+    /// configured provider's own, so `provider = "alpaca"` alone, or
+    /// `--provider alpaca` without a URL, connects to Alpaca.
+    pub fn settle_default_feed(&mut self) {
+        if self.feeds == [FeedConfig::default()] {
+            self.feeds = vec![FeedConfig::default_for(&self.provider)];
         }
     }
 }
@@ -180,6 +207,7 @@ pub struct TlsConfig {
     pub ca_file: Option<PathBuf>,
 }
 
+mod checks;
 mod load;
 pub use load::ConfigError;
 

@@ -80,6 +80,10 @@ pub async fn run(args: DemoArgs) -> u8 {
         ..Config::default()
     };
     config.rest.base_url = simulator.rest_url();
+    // The simulator injects an anomaly every couple of seconds of wall time
+    // and repeats each (instrument, kind) within a minute; the default
+    // cooldown would hide every repeat for a minute at a time.
+    config.detector.cooldown_ms = 10_000;
     config.output.stdout = args.format;
     config.output.alerts_file = args.alerts;
     let shutdown = service::signals_or(args.duration.map(Into::into));

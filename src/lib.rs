@@ -13,6 +13,7 @@ pub mod config;
 pub mod credentials;
 pub mod demo;
 pub mod http;
+pub mod logging;
 pub mod pipeline;
 pub mod pretty;
 pub mod progress;

@@ -39,6 +39,7 @@ pub struct PipelineHandle {
 /// A running pipeline.
 pub struct Pipeline {
     pub(crate) handle: PipelineHandle,
+    pub(crate) hub: Option<AddrSlot<crate::http::Hub>>,
     pub(crate) sinks: Vec<AddrSlot<LineSink>>,
     pub(crate) fatal: mpsc::Receiver<Fatal>,
     pub(crate) hot: Arbiter,
@@ -150,7 +151,8 @@ impl PipelineHandle {
 
     /// Makes the named actor panic, to drill supervision; false if no such actor.
     /// Names: `ws_session:FEED`, `message_handler:FEED`, `anomaly_detector`,
-    /// `rest_fetcher`, `sink:stdout`, `sink:alerts_file`, `sink:alert_ring`.
+    /// `rest_fetcher`, `sink:stdout`, `sink:alerts_file`, `sink:alert_ring`,
+    /// and `hub` when there is one.
     pub async fn crash(&self, actor: &str) -> bool {
         self.guardian
             .send(CrashChild(actor.to_owned()))
@@ -163,6 +165,12 @@ impl Pipeline {
     /// A clonable handle for other threads (the HTTP server).
     pub fn handle(&self) -> PipelineHandle {
         self.handle.clone()
+    }
+
+    /// The current address of the `/ws` hub, when the builder was asked for
+    /// one ([`crate::app::PipelineBuilder::with_hub`]); it follows restarts.
+    pub fn hub(&self) -> Option<crate::http::HubSlot> {
+        self.hub.clone()
     }
 
     /// Waits until the pipeline fails in a way it cannot recover from.

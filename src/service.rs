@@ -11,7 +11,7 @@ use tapewatch_actors::secret::Credentials;
 
 use crate::app::{self, StartError};
 use crate::config::Config;
-use crate::http::{self, Hub};
+use crate::http;
 use crate::progress::Progress;
 
 /// How a run ended.
@@ -36,18 +36,15 @@ pub async fn run(
     let every = Duration::from_secs(config.pipeline.progress_interval_s.max(1));
     let show_progress = config.pipeline.progress_interval_s > 0;
     let http_config = config.http.clone();
-    let hub = http_config
-        .enabled
-        .then(|| Hub::start(config.pipeline.subscriber_queue));
+    let hub_mailbox = config.pipeline.subscriber_queue;
     let mut builder = app::builder(config, credentials);
-    if let Some(hub) = &hub {
-        // Bounded like any subscriber: the pipeline sheds to the hub, never waits.
-        builder = builder
-            .subscribe_events(hub.clone().recipient())
-            .subscribe_outputs(hub.clone().recipient());
+    if http_config.enabled {
+        // Bounded like any subscriber: the pipeline sheds to the hub, never
+        // waits; and supervised like the pipeline's own actors.
+        builder = builder.with_hub(hub_mailbox);
     }
     let mut pipeline = builder.start()?;
-    let server = match hub {
+    let server = match pipeline.hub() {
         Some(hub) => match http::serve(http_config.clone(), pipeline.handle(), hub).await {
             Ok(server) => {
                 let url = server.url();

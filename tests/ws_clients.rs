@@ -276,6 +276,15 @@ async fn malformed_requests_get_errors_and_a_request_flood_is_closed_with_1008()
             "unknown topic `quotes`",
         ),
         (json!({"id": 5, "action": "contract"}), "needs a `ticker`"),
+        // Lookups spend the provider's REST quota: only real ticker shapes.
+        (
+            json!({"id": 6, "action": "contract", "ticker": "X:JUNK"}),
+            "invalid ticker",
+        ),
+        (
+            json!({"id": 7, "action": "contract", "ticker": "O:NVDA261399C00500000"}),
+            "invalid ticker",
+        ),
     ];
     for (request, needle) in cases {
         let id = request["id"].as_u64().unwrap_or_default();
@@ -288,11 +297,17 @@ async fn malformed_requests_get_errors_and_a_request_flood_is_closed_with_1008()
         );
     }
     assert_eq!(m.ws_request_errors("malformed").get(), 1);
-    assert_eq!(m.ws_request_errors("invalid").get(), 3);
+    assert_eq!(m.ws_request_errors("invalid").get(), 5);
 
-    // A flood: far more than the burst, without waiting for answers.
+    // A flood: far more than the burst, without waiting for answers. Contract
+    // lookups share the limit with every other request.
     for id in 100..160u64 {
-        ws.send(json!({"id": id, "action": "subscriptions"})).await;
+        let request = if id % 2 == 0 {
+            json!({"id": id, "action": "contract", "ticker": "NVDA"})
+        } else {
+            json!({"id": id, "action": "subscriptions"})
+        };
+        ws.send(request).await;
     }
     let mut limited = Vec::new();
     let code = loop {

@@ -105,8 +105,6 @@ impl Actor for RingSink {
     type Context = Context<Self>;
 }
 
-impl actix::Supervised for RingSink {}
-
 impl Handler<Output> for RingSink {
     type Result = ();
     fn handle(&mut self, output: Output, _: &mut Context<Self>) {

@@ -231,12 +231,6 @@ impl Actor for AnomalyDetector {
     type Context = Context<Self>;
 }
 
-/// Under actix's `Supervisor` a *stopped* detector is restarted as the same
-/// value, baselines kept. A panic is a death, not a stop: the guardian starts
-/// a fresh detector whose baselines are relearned during warm-up, since the
-/// old ones may be what caused the panic.
-impl Supervised for AnomalyDetector {}
-
 impl Handler<crate::messages::Crash> for AnomalyDetector {
     type Result = ();
     fn handle(&mut self, _: crate::messages::Crash, _: &mut Context<Self>) {

@@ -1,11 +1,12 @@
 //! Guardian: notices dead pipeline actors, panics included, and restarts them.
 //!
-//! actix's `Supervisor` restarts an actor that *stops*, in place, keeping its
-//! state; it does nothing for an actor that *panicked*, whose mailbox is simply
-//! gone. The guardian covers that case: it checks every child's address on a
-//! timer and, for a dead one, builds a new actor from the child's start
-//! function and republishes its address to the peers (through
-//! [`crate::stage::Slot`]s), so senders follow without being rebuilt.
+//! No pipeline actor ever stops itself, so the one way one ends is a panic,
+//! after which its mailbox is simply gone (actix's `Supervisor` restarts only
+//! actors that *stop*, and is not used). The guardian checks every child's
+//! address on a timer and, for a dead one, counts the messages its mailbox
+//! still held as drops, builds a new actor from the child's start function and
+//! republishes its address to the peers (through [`crate::stage::Slot`]s), so
+//! senders follow without being rebuilt.
 //!
 //! Restarts are limited in the OTP style: more than `max_restarts` within
 //! `window_s` seconds means something is persistently wrong, so the guardian
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::messages::{Crash, Fatal};
 use crate::metrics::Metrics;
+use crate::stage::StageGauge;
 
 /// Restart policy (the `[supervision]` section of the config).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -49,8 +51,10 @@ pub trait Child: Send {
     fn name(&self) -> &str;
     /// True while the actor's mailbox is open.
     fn alive(&self) -> bool;
-    /// Starts a new incarnation and republishes its address.
-    fn restart(&mut self);
+    /// Counts what the dead incarnation's mailbox held as dropped, starts a
+    /// new incarnation and republishes its address; returns how many messages
+    /// were lost.
+    fn restart(&mut self) -> u64;
     /// Makes the current incarnation panic (supervision drills).
     fn crash(&self);
 }
@@ -66,6 +70,7 @@ where
     addr: Addr<A>,
     start: S,
     publish: P,
+    queue: Option<StageGauge>,
 }
 
 impl<A, S, P> ChildOf<A, S, P>
@@ -83,6 +88,7 @@ where
             addr: addr.clone(),
             start,
             publish,
+            queue: None,
         };
         (child, addr)
     }
@@ -94,7 +100,15 @@ where
             addr,
             start,
             publish,
+            queue: None,
         }
+    }
+
+    /// The gauge of the actor's inbound queue (made with
+    /// [`StageGauge::for_actor`]), whose depth a death turns into drops.
+    pub fn with_queue(mut self, gauge: StageGauge) -> Self {
+        self.queue = Some(gauge);
+        self
     }
 }
 
@@ -110,9 +124,11 @@ where
     fn alive(&self) -> bool {
         self.addr.connected()
     }
-    fn restart(&mut self) {
+    fn restart(&mut self) -> u64 {
+        let lost = self.queue.as_ref().map_or(0, StageGauge::reclaim);
         self.addr = (self.start)();
         (self.publish)(&self.addr);
+        lost
     }
     fn crash(&self) {
         let _ = self.addr.try_send(Crash);
@@ -181,12 +197,13 @@ impl Guardian {
             }
             self.restarts.push_back(now);
             self.metrics.restarts.with_label_values(&[&name]).inc();
+            let lost = self.children[i].restart();
             tracing::warn!(
                 actor = %name,
                 recent_restarts = self.restarts.len(),
-                "actor died; restarting it"
+                lost_messages = lost,
+                "actor died; restarted it"
             );
-            self.children[i].restart();
         }
     }
 

@@ -1,7 +1,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
-use crate::stage::Slot;
+use crate::stage::{Slot, StageGauge, StageSender};
 
 /// Counts pings; panics on `Crash`.
 struct Pinger(Arc<AtomicUsize>);
@@ -131,4 +131,88 @@ async fn too_many_restarts_give_up_with_a_fatal_report() {
     assert!(fatal.reason.contains("pinger"), "{}", fatal.reason);
     assert!(fatal.reason.contains("giving up"), "{}", fatal.reason);
     assert_eq!(restarts.get(), 2, "no restart after giving up");
+}
+
+/// Counts each message off its stage's gauge; panics on `Crash`.
+struct Taker(StageGauge);
+
+impl Actor for Taker {
+    type Context = Context<Self>;
+}
+
+impl Handler<Ping> for Taker {
+    type Result = ();
+    fn handle(&mut self, _: Ping, _: &mut Context<Self>) {
+        self.0.taken();
+    }
+}
+
+impl Handler<Crash> for Taker {
+    type Result = ();
+    fn handle(&mut self, _: Crash, _: &mut Context<Self>) {
+        panic!("taker crash requested");
+    }
+}
+
+#[actix::test]
+async fn messages_in_a_dead_mailbox_are_counted_as_drops_and_leave_the_depth() {
+    let metrics = Metrics::new();
+    let stage = StageGauge::new(&metrics, "sink");
+    // A second actor of the same stage keeps one message queued throughout:
+    // only the dead actor's own messages may be reclaimed.
+    let other = stage.for_actor();
+    let idle = Taker(other.clone()).start();
+    let gauge = stage.for_actor();
+    let g = gauge.clone();
+    let first = Taker::create(|ctx| {
+        ctx.set_mailbox_capacity(64);
+        Taker(g.clone())
+    });
+    let slot: Slot<Ping> = Slot::new(first.clone().recipient());
+    let s = slot.clone();
+    let g = gauge.clone();
+    let child = ChildOf::running(
+        "taker",
+        first.clone(),
+        move || {
+            let g = g.clone();
+            Taker::create(move |ctx| {
+                ctx.set_mailbox_capacity(64);
+                Taker(g)
+            })
+        },
+        move |addr: &Addr<Taker>| s.set(addr.clone().recipient()),
+    )
+    .with_queue(gauge.clone());
+    let sender = StageSender::with_slot(slot.clone(), gauge.clone());
+    // Nothing runs until this task yields: the crash comes first in the
+    // mailbox and ten messages wait behind it.
+    first.try_send(Crash).expect("alive");
+    for _ in 0..10 {
+        sender.offer(Ping).expect("room in the mailbox");
+    }
+    StageSender::new(idle.recipient(), other.clone())
+        .offer(Ping)
+        .expect("room");
+    assert_eq!(metrics.depth("sink").get(), 11);
+    let config = SupervisionConfig {
+        check_interval_ms: 10,
+        max_restarts: 5,
+        window_s: 60,
+    };
+    let _guardian = Guardian::new(config, vec![Box::new(child)], metrics.clone(), None).start();
+    let restarts = metrics.restarts.with_label_values(&["taker"]);
+    assert!(until(Duration::from_secs(5), || restarts.get() == 1).await);
+    assert_eq!(
+        metrics.dropped("sink").get(),
+        10,
+        "the dead mailbox's messages"
+    );
+    assert!(until(Duration::from_secs(5), || metrics.depth("sink").get() == 0).await);
+    assert_eq!(gauge.own_depth(), 0);
+    assert_eq!(other.own_depth(), 0, "the idle actor took its message");
+    // The new incarnation is counted from zero.
+    sender.offer(Ping).expect("restarted");
+    assert!(until(Duration::from_secs(5), || gauge.own_depth() == 0).await);
+    assert_eq!(metrics.dropped("sink").get(), 10);
 }

@@ -166,8 +166,6 @@ impl Handler<Crash> for MessageHandler {
     }
 }
 
-impl actix::Supervised for MessageHandler {}
-
 impl Handler<RawFrame> for MessageHandler {
     type Result = ();
 

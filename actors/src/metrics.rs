@@ -54,6 +54,9 @@ pub struct Metrics {
     pub connected: IntGaugeVec,
     alerts: HashMap<AnomalyKind, IntCounter>,
     enrichments: HashMap<EnrichStatus, IntCounter>,
+    /// `tapewatch_enrichments_total{status="lost"}`: alerts whose enrichment
+    /// was still being fetched when RestFetcher died; none is ever written.
+    pub enrichments_lost: IntCounter,
     /// `tapewatch_rest_requests_total{status}` by HTTP status or `error`/`timeout`.
     pub rest_requests: IntCounterVec,
     /// `tapewatch_rest_latency_seconds`.
@@ -161,13 +164,14 @@ impl Metrics {
         let enrich_vec = counter_vec(
             &reg,
             "tapewatch_enrichments_total",
-            "Enrichments emitted, by status.",
+            "Enrichments emitted, by status; `lost`: never emitted, cut off by a restart.",
             "status",
         );
         let enrichments = EnrichStatus::ALL
             .iter()
             .map(|k| (*k, enrich_vec.with_label_values(&[k.label()])))
             .collect();
+        let enrichments_lost = enrich_vec.with_label_values(&["lost"]);
         let dropped = counter_vec(
             &reg,
             "tapewatch_dropped_total",
@@ -252,6 +256,7 @@ impl Metrics {
             ),
             alerts,
             enrichments,
+            enrichments_lost,
             rest_requests: counter_vec(
                 &reg,
                 "tapewatch_rest_requests_total",

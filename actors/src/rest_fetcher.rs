@@ -11,6 +11,7 @@
 //! bounded queue; overflow is answered `skipped` at once rather than waiting.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -60,6 +61,10 @@ pub struct RestConfig {
     pub cache_ttl_s: u64,
     /// How long a 404 answer is served from the cache, seconds.
     pub negative_ttl_s: u64,
+    /// Most 404 answers cached at once. Anyone can ask for a ticker that does
+    /// not exist; beyond this cap expired ones are swept out, and a 404 that
+    /// still finds no room is answered but not cached.
+    pub negative_cache_capacity: usize,
     /// Retries after the first attempt on 429, 5xx, timeouts and connection errors.
     pub max_retries: u32,
     /// First retry pause, milliseconds; later pauses grow exponentially with jitter.
@@ -78,6 +83,7 @@ impl Default for RestConfig {
             queue_capacity: 1_024,
             cache_ttl_s: 3_600,
             negative_ttl_s: 300,
+            negative_cache_capacity: 10_000,
             max_retries: 3,
             retry_base_ms: 200,
             retry_max_ms: 10_000,
@@ -100,6 +106,9 @@ pub struct RestFetcherDeps {
     pub outputs: Fanout<Output>,
     /// The ticker cache, shared so other components can read it.
     pub cache: Arc<DashMap<Symbol, CacheEntry>>,
+    /// Alerts waiting for their enrichment, shared by every incarnation: a
+    /// restart finds here how many the dead one never answered.
+    pub unanswered: Arc<AtomicU64>,
 }
 
 /// The REST client of the `[rest]` settings: built once, because building it
@@ -135,6 +144,11 @@ enum Waiter {
     Lookup(oneshot::Sender<LookupResult>),
 }
 
+/// Most waiters one ticker's request may collect. Alerts on one ticker are
+/// spaced by the detector's cooldown, but `/ws` lookups are not: beyond this,
+/// joiners are answered `skipped` rather than held without limit.
+pub const MAX_WAITERS_PER_TICKER: usize = 256;
+
 /// How often expired cache entries are swept out, so the cache tracks only
 /// recently alerted tickers.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
@@ -149,19 +163,34 @@ pub struct RestFetcher {
     gauge: StageGauge,
     outputs: Fanout<Output>,
     cache: Arc<DashMap<Symbol, CacheEntry>>,
+    unanswered: Arc<AtomicU64>,
+    /// 404 answers in the cache.
+    negatives: usize,
     /// Waiters per ticker whose request is running or queued.
     pending: HashMap<Symbol, Vec<Waiter>>,
     /// Tickers waiting for a request slot, oldest first.
     queue: VecDeque<Symbol>,
     in_flight: usize,
-    /// Bumped on restart, so a completion from before it is ignored.
-    epoch: u64,
     warnings: LogLimiter,
 }
 
 impl RestFetcher {
-    /// Builds the fetcher around the client in `deps`.
+    /// Builds the fetcher around the client in `deps`. When an earlier
+    /// incarnation died, the alerts it was still enriching will never get
+    /// their enrichment: they are counted in
+    /// `tapewatch_enrichments_total{status="lost"}`, and its requests leave
+    /// the in-flight gauge.
     pub fn new(deps: RestFetcherDeps) -> Self {
+        let lost = deps.unanswered.swap(0, Ordering::Relaxed);
+        if lost > 0 {
+            deps.metrics.enrichments_lost.inc_by(lost);
+            tracing::warn!(
+                lost,
+                "alerts lost their enrichment in a REST fetcher restart"
+            );
+        }
+        deps.metrics.rest_in_flight.set(0);
+        let negatives = count_negatives(&deps.cache);
         RestFetcher {
             http: deps.client.0,
             config: deps.config,
@@ -169,10 +198,11 @@ impl RestFetcher {
             gauge: deps.gauge,
             outputs: deps.outputs,
             cache: deps.cache,
+            unanswered: deps.unanswered,
+            negatives,
             pending: HashMap::new(),
             queue: VecDeque::new(),
             in_flight: 0,
-            epoch: 0,
             warnings: LogLimiter::default(),
         }
     }
@@ -191,45 +221,82 @@ impl RestFetcher {
         if !self.http.has_key() {
             return self.answer(&ticker, waiter, Err(LookupError::NoKey), false);
         }
-        if let Some(waiters) = self.pending.get_mut(&ticker) {
-            return waiters.push(waiter);
+        if let Some(waiting) = self.pending.get(&ticker).map(Vec::len) {
+            if waiting >= MAX_WAITERS_PER_TICKER {
+                return self.refuse(&ticker, waiter);
+            }
+            self.count_waiting(&waiter);
+            if let Some(waiters) = self.pending.get_mut(&ticker) {
+                waiters.push(waiter);
+            }
+            return;
         }
         if self.in_flight < self.config.max_in_flight.max(1) {
+            self.count_waiting(&waiter);
             self.pending.insert(ticker.clone(), vec![waiter]);
             self.start(ticker, ctx);
         } else if self.queue.len() < self.config.queue_capacity {
+            self.count_waiting(&waiter);
             self.pending.insert(ticker.clone(), vec![waiter]);
             self.queue.push_back(ticker);
         } else {
-            self.metrics.dropped("rest").inc();
-            self.warn(&ticker, Some(&LookupError::QueueFull));
-            self.answer(&ticker, waiter, Err(LookupError::QueueFull), false);
+            self.refuse(&ticker, waiter);
         }
+    }
+
+    /// Answers `skipped` at once: too many lookups are waiting already.
+    fn refuse(&mut self, ticker: &Symbol, waiter: Waiter) {
+        self.metrics.dropped("rest").inc();
+        self.warn(ticker, Some(&LookupError::QueueFull));
+        self.answer(ticker, waiter, Err(LookupError::QueueFull), false);
     }
 
     fn start(&mut self, ticker: Symbol, ctx: &mut Context<Self>) {
         self.in_flight += 1;
         self.metrics.rest_in_flight.inc();
-        let epoch = self.epoch;
         let fut = Arc::clone(&self.http).fetch(ticker.clone());
-        ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| {
-            if act.epoch == epoch {
-                act.finish(ticker, result, ctx);
-            }
-        }));
+        ctx.spawn(
+            fut.into_actor(self)
+                .map(move |result, act, ctx| act.finish(ticker, result, ctx)),
+        );
     }
 
     fn finish(&mut self, ticker: Symbol, result: LookupResult, ctx: &mut Context<Self>) {
         self.in_flight = self.in_flight.saturating_sub(1);
         self.metrics.rest_in_flight.dec();
         match CacheEntry::of(&result, &self.config) {
-            Some(entry) => drop(self.cache.insert(ticker.clone(), entry)),
+            Some(entry) => self.remember(&ticker, entry),
             None => self.warn(&ticker, result.as_ref().err()),
         }
         for waiter in self.pending.remove(&ticker).unwrap_or_default() {
+            if matches!(waiter, Waiter::Alert { .. }) {
+                self.unanswered.fetch_sub(1, Ordering::Relaxed);
+            }
             self.answer(&ticker, waiter, result.clone(), false);
         }
         self.pump(ctx);
+    }
+
+    /// Caches an answer, keeping 404s within `negative_cache_capacity`.
+    fn remember(&mut self, ticker: &Symbol, entry: CacheEntry) {
+        let negative = entry.is_negative();
+        let replaces_negative = self.cache.get(ticker).is_some_and(|e| e.is_negative());
+        if negative && !replaces_negative && self.negatives >= self.config.negative_cache_capacity {
+            self.sweep();
+            if self.negatives >= self.config.negative_cache_capacity {
+                return;
+            }
+        }
+        self.cache.insert(ticker.clone(), entry);
+        self.negatives =
+            (self.negatives + usize::from(negative)).saturating_sub(usize::from(replaces_negative));
+    }
+
+    /// Drops expired answers.
+    fn sweep(&mut self) {
+        let now = Instant::now();
+        self.cache.retain(|_, e| e.is_fresh(now));
+        self.negatives = count_negatives(&self.cache);
     }
 
     /// Starts queued lookups while request slots are free.
@@ -239,6 +306,14 @@ impl RestFetcher {
                 break;
             };
             self.start(ticker, ctx);
+        }
+    }
+
+    /// Notes an alert that now waits for a request, in case this incarnation
+    /// dies before answering it.
+    fn count_waiting(&self, waiter: &Waiter) {
+        if matches!(waiter, Waiter::Alert { .. }) {
+            self.unanswered.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -266,31 +341,15 @@ impl RestFetcher {
     }
 }
 
+fn count_negatives(cache: &DashMap<Symbol, CacheEntry>) -> usize {
+    cache.iter().filter(|e| e.is_negative()).count()
+}
+
 impl Actor for RestFetcher {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        ctx.run_interval(SWEEP_EVERY, |act, _| {
-            let now = Instant::now();
-            act.cache.retain(|_, e| e.is_fresh(now));
-        });
-        // After a restart the queue holds the lookups that lost their request.
-        self.pump(ctx);
-    }
-}
-
-impl Supervised for RestFetcher {
-    /// Spawned requests are dropped by a restart. Their waiters have not been
-    /// answered yet, so they go back to the head of the queue and are answered
-    /// exactly once when the request is made again.
-    fn restarting(&mut self, _: &mut Context<Self>) {
-        self.metrics.rest_in_flight.sub(self.in_flight as i64);
-        self.in_flight = 0;
-        self.epoch += 1;
-        let queued = std::mem::take(&mut self.queue);
-        let running = self.pending.keys().filter(|t| !queued.contains(t)).cloned();
-        self.queue = running.collect::<VecDeque<_>>();
-        self.queue.extend(queued);
+        ctx.run_interval(SWEEP_EVERY, |act, _| act.sweep());
     }
 }
 

@@ -68,6 +68,11 @@ impl CacheEntry {
         now.saturating_duration_since(self.fetched_at) < self.ttl
     }
 
+    /// True for a cached 404.
+    pub fn is_negative(&self) -> bool {
+        matches!(self.outcome, CachedOutcome::NotFound(_))
+    }
+
     /// The entry as a lookup result, if it is still fresh at `now`.
     pub fn fresh(&self, now: Instant) -> Option<LookupResult> {
         self.is_fresh(now).then(|| self.result())

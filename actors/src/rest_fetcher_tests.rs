@@ -91,6 +91,9 @@ fn serve(script: &Script) -> String {
 #[path = "rest_fetcher_tests_faults.rs"]
 mod faults;
 
+#[path = "rest_fetcher_tests_bounds.rs"]
+mod bounds;
+
 struct Collector(mpsc::UnboundedSender<Output>);
 
 impl Actor for Collector {
@@ -120,18 +123,12 @@ struct Rig {
     rx: mpsc::UnboundedReceiver<Output>,
     cache: Arc<DashMap<Symbol, CacheEntry>>,
     metrics: Metrics,
+    /// What the actor was built from, to build another incarnation.
+    deps: RestFetcherDeps,
 }
 
+/// A fetcher wired to a collector.
 fn rig(config: RestConfig, key: Option<&str>) -> Rig {
-    rig_with(config, key, Actor::start)
-}
-
-/// A fetcher wired to a collector; `start` decides how the actor is run.
-fn rig_with(
-    config: RestConfig,
-    key: Option<&str>,
-    start: impl FnOnce(RestFetcher) -> Addr<RestFetcher>,
-) -> Rig {
     let metrics = Metrics::new();
     let (tx, rx) = mpsc::unbounded_channel();
     let collector = Collector::create(|ctx| {
@@ -148,13 +145,15 @@ fn rig_with(
         gauge: StageGauge::new(&metrics, "rest"),
         outputs: Fanout::new(vec![sink]),
         cache: Arc::clone(&cache),
+        unanswered: Arc::default(),
     };
-    let fetcher = RestFetcher::new(deps);
+    let fetcher = RestFetcher::new(deps.clone());
     Rig {
-        addr: start(fetcher),
+        addr: fetcher.start(),
         rx,
         cache,
         metrics,
+        deps,
     }
 }
 
@@ -281,6 +280,7 @@ fn config_has_documented_defaults_and_rejects_unknown_keys() {
         metrics,
         outputs: Fanout::default(),
         cache: Arc::default(),
+        unanswered: Arc::default(),
     };
     let shown = format!("{deps:?}");
     assert!(!shown.contains(KEY), "{shown}");

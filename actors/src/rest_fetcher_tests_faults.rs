@@ -184,53 +184,39 @@ async fn mailbox_drains_while_a_request_hangs() {
     );
 }
 
-/// Stops the actor, so its supervisor restarts it.
-#[derive(Message)]
-#[rtype(result = "()")]
-struct Stop;
-
-impl Handler<Stop> for RestFetcher {
-    type Result = ();
-    fn handle(&mut self, _: Stop, ctx: &mut Context<Self>) {
-        ctx.stop();
-    }
-}
-
 #[actix::test]
-async fn restart_refetches_and_answers_once() {
-    let script = Script::new(&[200], 300);
-    let mut rig = rig_with(config(serve(&script)), Some(KEY), |f| {
-        Supervisor::start(move |_| f)
-    });
+async fn alerts_cut_off_by_a_restart_are_counted_lost() {
+    let script = Script::new(&[200], 5_000);
+    let mut rig = rig(config(serve(&script)), Some(KEY));
     rig.send(1, OPTION);
+    rig.send(2, OPTION);
+    rig.send(3, "NVDA");
     let on_the_wire = async {
-        while script.hits() == 0 {
+        while script.hits() < 2 {
             tokio::task::yield_now().await;
         }
     };
     timeout(Duration::from_secs(5), on_the_wire)
         .await
-        .expect("request reached the server");
-    rig.addr.do_send(Stop);
-    let e = rig.next().await;
-    assert_eq!(
-        (e.alert_id, e.status, e.cached),
-        (1, EnrichStatus::Ok, false)
-    );
-    assert_eq!(
-        script.hits(),
-        2,
-        "the request cut off by the restart was made again"
-    );
-    // A cache hit answered after the enrichment proves nothing else is coming.
-    let lookup = rig
-        .addr
-        .send(Lookup {
-            ticker: OPTION.into(),
-        })
-        .await;
-    assert!(matches!(lookup, Ok(Ok(_))), "{lookup:?}");
-    assert!(rig.rx.try_recv().is_err(), "alert 1 was enriched only once");
-    assert_eq!(rig.metrics.enrichments(EnrichStatus::Ok).get(), 1);
+        .expect("requests reached the server");
+    assert_eq!(rig.metrics.rest_in_flight.get(), 2);
+    rig.addr
+        .try_send(crate::messages::Crash)
+        .expect("fetcher alive");
+    let dead = async {
+        while rig.addr.connected() {
+            tokio::task::yield_now().await;
+        }
+    };
+    timeout(Duration::from_secs(5), dead)
+        .await
+        .expect("the fetcher died");
+    // What the guardian does: the next incarnation from the same deps.
+    let _next = RestFetcher::new(rig.deps.clone()).start();
+    assert_eq!(rig.metrics.enrichments_lost.get(), 3, "three alerts waited");
     assert_eq!(rig.metrics.rest_in_flight.get(), 0);
+    assert!(rig.rx.try_recv().is_err(), "nothing was answered");
+    // Counted once: the next incarnation starts from a clean count.
+    drop(RestFetcher::new(rig.deps.clone()));
+    assert_eq!(rig.metrics.enrichments_lost.get(), 3);
 }

@@ -94,6 +94,10 @@ pub struct InvalidDetectorConfig {
 }
 
 const ALPHA: &str = "a number greater than 0 and at most 1";
+/// Largest `max_symbols` accepted: the symbol tables are allocated up front,
+/// and this is more than every listed US option contract.
+pub const MAX_SYMBOLS: usize = 5_000_000;
+
 const POSITIVE: &str = "a number greater than 0";
 const NON_NEGATIVE: &str = "a number of at least 0";
 const AT_LEAST_ONE: &str = "at least 1";
@@ -126,7 +130,11 @@ impl DetectorConfig {
             ("burst_window_ms", self.burst_window_ms >= 1, AT_LEAST_ONE),
             ("burst_multiple", is_positive(self.burst_multiple), POSITIVE),
             ("rate_alpha", is_alpha(self.rate_alpha), ALPHA),
-            ("max_symbols", self.max_symbols >= 1, AT_LEAST_ONE),
+            (
+                "max_symbols",
+                (1..=MAX_SYMBOLS).contains(&self.max_symbols),
+                "between 1 and 5000000",
+            ),
         ];
         match checks.into_iter().find(|(_, ok, _)| !ok) {
             Some((field, _, requirement)) => Err(InvalidDetectorConfig { field, requirement }),
@@ -152,7 +160,9 @@ impl DetectorConfig {
         keep(&mut s.burst_window_ms, d.burst_window_ms, |x| x >= 1);
         keep(&mut s.burst_multiple, d.burst_multiple, is_positive);
         keep(&mut s.rate_alpha, d.rate_alpha, is_alpha);
-        keep(&mut s.max_symbols, d.max_symbols, |x| x >= 1);
+        keep(&mut s.max_symbols, d.max_symbols, |x| {
+            (1..=MAX_SYMBOLS).contains(&x)
+        });
         s
     }
 

@@ -5,14 +5,30 @@
 //! actor serves machine-readable JSON lines and a human-readable demo view.
 //! Later sinks (WebSocket clients, message buses) plug in beside it as other
 //! `Recipient<Output>`s.
+//!
+//! Writing blocks: a stdout pipe that stops draining (`tapewatch run | less`)
+//! or a full disk can hold a `write` forever. The actor therefore never
+//! writes itself. It formats each record on its arbiter (shared with
+//! RestFetcher and the other sinks) and hands the line to a thread of its own
+//! through a bounded channel ([`writer`]); when that channel is full the
+//! writer is stalled, and the line is shed and counted in
+//! `tapewatch_dropped_total{stage="sink"}` while every other sink keeps
+//! receiving. The thread batches its flushes.
 
 use std::io::Write;
+use std::sync::mpsc::{SyncSender, TrySendError};
+use std::time::Duration;
 
 use actix::prelude::*;
 
 use crate::messages::Output;
 use crate::metrics::Metrics;
 use crate::stage::StageGauge;
+
+mod writer;
+
+use writer::Command;
+pub use writer::{FLUSH_EVERY, WRITER_QUEUE};
 
 /// Turns a record into one line of text, or `None` to skip it.
 pub type Formatter = fn(&Output) -> Option<String>;
@@ -22,23 +38,28 @@ pub fn json_line(output: &Output) -> Option<String> {
     serde_json::to_string(output).ok()
 }
 
-/// Flushes buffered lines; answered once they reached the writer.
+/// Flushes buffered lines; answered once they reached the writer, or after
+/// [`FLUSH_WAIT`] if the writer is stalled.
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "()")]
 pub struct Flush;
 
-/// A sink writing one line per record.
+/// Longest a [`Flush`] waits for a stalled writer.
+pub const FLUSH_WAIT: Duration = Duration::from_secs(1);
+
+/// A sink writing one line per record, on a thread of its own.
 pub struct LineSink {
     name: &'static str,
-    writer: Box<dyn Write + Send>,
+    lines: Option<SyncSender<Command>>,
     format: Formatter,
     metrics: Metrics,
     gauge: StageGauge,
-    failing: bool,
 }
 
 impl LineSink {
-    /// A sink called `name` writing to `writer` in `format`.
+    /// A sink called `name` writing to `writer` in `format`, with its writer
+    /// thread started. If the thread cannot be started every record is
+    /// counted as a sink error.
     pub fn new(
         name: &'static str,
         writer: Box<dyn Write + Send>,
@@ -46,53 +67,49 @@ impl LineSink {
         metrics: Metrics,
         gauge: StageGauge,
     ) -> Self {
+        let lines = match writer::spawn(name, writer, metrics.clone()) {
+            Ok(lines) => Some(lines),
+            Err(e) => {
+                tracing::error!(sink = name, error = %e, "cannot start the sink's writer thread");
+                None
+            }
+        };
         LineSink {
             name,
-            writer,
+            lines,
             format,
             metrics,
             gauge,
-            failing: false,
         }
     }
 }
 
 impl Actor for LineSink {
     type Context = Context<Self>;
-
-    fn stopped(&mut self, _: &mut Context<Self>) {
-        let _ = self.writer.flush();
-    }
 }
-
-/// Restarted in place when it stops; the writer is kept.
-impl actix::Supervised for LineSink {}
 
 impl Handler<Output> for LineSink {
     type Result = ();
 
     fn handle(&mut self, output: Output, _: &mut Context<Self>) {
         self.gauge.taken();
-        let Some(mut line) = (self.format)(&output) else {
+        let Some(line) = (self.format)(&output) else {
             return;
         };
-        line.push('\n');
-        // Alerts are rare and must be visible at once, so every line is flushed.
-        let result = self
-            .writer
-            .write_all(line.as_bytes())
-            .and_then(|()| self.writer.flush());
-        match result {
-            Ok(()) => {
-                self.metrics.sink_writes.inc();
-                self.failing = false;
+        let Some(lines) = &self.lines else {
+            self.metrics.sink_errors.inc();
+            return;
+        };
+        match lines.try_send(Command::Line(line)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                // The writer is stuck: shed rather than wait on this thread.
+                self.metrics.dropped("sink").inc();
             }
-            Err(e) => {
+            Err(TrySendError::Disconnected(_)) => {
                 self.metrics.sink_errors.inc();
-                if !self.failing {
-                    tracing::error!(sink = self.name, error = %e, "sink write failed");
-                }
-                self.failing = true;
+                tracing::error!(sink = self.name, "the sink's writer thread is gone");
+                self.lines = None;
             }
         }
     }
@@ -106,11 +123,31 @@ impl Handler<crate::messages::Crash> for LineSink {
 }
 
 impl Handler<Flush> for LineSink {
-    type Result = ();
-    fn handle(&mut self, _: Flush, _: &mut Context<Self>) {
-        if let Err(e) = self.writer.flush() {
-            self.metrics.sink_errors.inc();
-            tracing::error!(sink = self.name, error = %e, "sink flush failed");
-        }
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
+        let lines = self.lines.clone();
+        Box::pin(async move {
+            let Some(lines) = lines else { return };
+            let deadline = tokio::time::Instant::now() + FLUSH_WAIT;
+            let (ack, done) = tokio::sync::oneshot::channel();
+            let mut command = Command::Flush(ack);
+            // A full channel means the writer is busy or stuck; try again
+            // until the deadline, never blocking the arbiter.
+            loop {
+                match lines.try_send(command) {
+                    Ok(()) => break,
+                    Err(TrySendError::Full(back)) if tokio::time::Instant::now() < deadline => {
+                        command = back;
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                    Err(_) => return,
+                }
+            }
+            let _ = tokio::time::timeout_at(deadline, done).await;
+        })
     }
 }
+
+#[cfg(test)]
+mod tests;

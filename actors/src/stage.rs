@@ -6,7 +6,14 @@
 //! message is shed and counted in `tapewatch_dropped_total{stage}`. The sender
 //! also keeps the queue-depth gauge (actix has no queue-length API): the
 //! receiving handler calls [`StageGauge::taken`] for each message it takes.
+//!
+//! Each receiving actor also has a depth of its own ([`StageGauge::for_actor`]):
+//! several actors share a stage's gauge (one handler per feed, several sinks),
+//! and when one of them dies the messages still in its mailbox die with it.
+//! The guardian turns that actor's own depth into drops
+//! ([`StageGauge::reclaim`]) before it starts the next incarnation.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use actix::prelude::*;
@@ -21,6 +28,8 @@ pub struct StageGauge {
     depth: IntGauge,
     high_water: IntGauge,
     dropped: IntCounter,
+    /// Messages queued for one receiving actor: what its death would lose.
+    own: Arc<AtomicI64>,
     track_depth: bool,
 }
 
@@ -31,8 +40,41 @@ impl StageGauge {
             depth: metrics.depth(stage),
             high_water: metrics.high_water(stage),
             dropped: metrics.dropped(stage),
+            own: Arc::new(AtomicI64::new(0)),
             track_depth: true,
         }
+    }
+
+    /// The same stage gauges with a depth of their own for one receiving
+    /// actor: give the result to that actor and to the senders into it.
+    pub fn for_actor(&self) -> Self {
+        StageGauge {
+            own: Arc::new(AtomicI64::new(0)),
+            ..self.clone()
+        }
+    }
+
+    /// Messages queued for this gauge's actor and not yet taken.
+    pub fn own_depth(&self) -> i64 {
+        self.own.load(Ordering::Relaxed)
+    }
+
+    /// Called once the actor died, before its next incarnation starts: the
+    /// messages left in its mailbox are lost, so they leave the depth and are
+    /// counted as drops. Returns how many.
+    ///
+    /// A sender that offers to the dead actor at this very moment may be
+    /// counted both here and as its own `Closed` drop; its own depth then
+    /// starts one below zero, which the next reclaim gives back.
+    pub fn reclaim(&self) -> u64 {
+        if !self.track_depth {
+            return 0;
+        }
+        let lost = self.own.swap(0, Ordering::Relaxed);
+        self.depth.sub(lost);
+        let lost = u64::try_from(lost).unwrap_or(0);
+        self.dropped.inc_by(lost);
+        lost
     }
 
     /// Counts only drops: for receivers the pipeline does not own (extension
@@ -48,6 +90,7 @@ impl StageGauge {
     pub fn taken(&self) {
         if self.track_depth {
             self.depth.dec();
+            self.own.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
@@ -59,12 +102,14 @@ impl StageGauge {
     fn queued(&self) {
         if self.track_depth {
             self.depth.inc();
+            self.own.fetch_add(1, Ordering::Relaxed);
         }
     }
 
     fn unqueued(&self) {
         if self.track_depth {
             self.depth.dec();
+            self.own.fetch_sub(1, Ordering::Relaxed);
         }
     }
 

@@ -195,19 +195,6 @@ impl Actor for WsSession {
     }
 }
 
-/// Restarted in place by actix's `Supervisor` when it stops: the socket of the
-/// old run is gone, so the new run connects afresh from `started`.
-impl actix::Supervised for WsSession {
-    fn restarting(&mut self, _: &mut Context<Self>) {
-        self.sink = None;
-        self.stream = None;
-        self.pending_acks.clear();
-        self.fragment = None;
-        self.ping_sent_at = None;
-        self.set_state(SessionState::Connecting);
-    }
-}
-
 impl Handler<GetSessionState> for WsSession {
     type Result = MessageResult<GetSessionState>;
     fn handle(&mut self, _: GetSessionState, _: &mut Context<Self>) -> Self::Result {

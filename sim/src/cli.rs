@@ -55,8 +55,13 @@ pub struct SimArgs {
     #[arg(long, default_value_t = 7)]
     seed: u64,
     /// Events per second on each connection (as fast as possible without it).
+    /// Paced events carry the wall-clock time they are sent at.
     #[arg(long)]
     rate: Option<u64>,
+    /// Keep the script's deterministic event times even with `--rate`, as
+    /// `--print-script` prints them.
+    #[arg(long)]
+    script_time: bool,
     /// Largest number of events per frame.
     #[arg(long, default_value_t = 10)]
     events_per_frame: usize,
@@ -161,6 +166,7 @@ pub async fn serve(args: SimArgs, shutdown: impl std::future::Future<Output = ()
         key: args.key.map(ApiKey::new),
         secret: args.secret.map(ApiKey::new),
         events_per_second: args.rate,
+        script_time: args.script_time,
         events_per_frame: args.events_per_frame.max(1),
         script,
         rest_delay: args.rest_delay.unwrap_or_default(),

@@ -130,6 +130,12 @@ impl Connection {
         }
         if let Some(pacer) = self.pacer.as_mut() {
             pacer.consume(pulled as u64);
+            if self.shared.wall_clock {
+                let now = pacer.stamp(tapewatch_actors::messages::unix_ms());
+                for event in &mut events {
+                    event.set_time_ms(now);
+                }
+            }
         }
         match PendingFrame::build(self.frame_format(), events) {
             Some(frame) => Step::Send(frame),

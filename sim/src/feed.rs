@@ -37,6 +37,8 @@ pub(crate) struct FeedShared {
     pub auth_timeout: Duration,
     /// Events generated per second per connection; None is unpaced.
     pub events_per_second: Option<u64>,
+    /// Paced connections stamp events with the wall clock as they send them.
+    pub wall_clock: bool,
     /// Largest number of events in one data frame.
     pub events_per_frame: usize,
     /// The stock script.

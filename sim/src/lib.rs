@@ -131,6 +131,12 @@ pub struct SimConfig {
     /// Events generated per second on each connection (None: as fast as the
     /// socket accepts them). Filtered-out events count too. Default None.
     pub events_per_second: Option<u64>,
+    /// Keep the script's own event times even when paced. Default false: a
+    /// paced feed stamps each event with the wall clock as it sends it, as a
+    /// real feed does, so a consumer's `detected - event` time is a small
+    /// positive latency. Unpaced feeds always send the script's times, which
+    /// `--print-script` and the schedule reproduce.
+    pub script_time: bool,
     /// Largest number of events in one data frame. Default 10.
     pub events_per_frame: usize,
     /// Delay before every REST answer, errors and injected faults included.
@@ -151,6 +157,7 @@ impl Default for SimConfig {
             auth_timeout: Duration::from_secs(10),
             script: ScriptConfig::default(),
             events_per_second: None,
+            script_time: false,
             events_per_frame: 10,
             rest_delay: Duration::ZERO,
             faults: Faults::default(),
@@ -270,6 +277,7 @@ pub async fn start(config: SimConfig) -> io::Result<SimHandle> {
         secret: config.secret.clone(),
         auth_timeout: config.auth_timeout,
         events_per_second: config.events_per_second,
+        wall_clock: config.events_per_second.is_some() && !config.script_time,
         events_per_frame: config.events_per_frame.max(1),
         stocks: Mutex::new(Script::new(config.script.clone(), Market::Stocks)),
         options: Mutex::new(Script::new(config.script.clone(), Market::Options)),

@@ -26,6 +26,9 @@ pub enum Due {
 pub struct Pacer {
     interval: Duration,
     next_due: Instant,
+    /// The last event time stamped, so times never go backwards when the
+    /// system clock does.
+    last_stamp_ms: i64,
 }
 
 impl Pacer {
@@ -35,6 +38,7 @@ impl Pacer {
         Pacer {
             interval: Duration::from_nanos(nanos.max(1)),
             next_due: now,
+            last_stamp_ms: i64::MIN,
         }
     }
 
@@ -57,6 +61,13 @@ impl Pacer {
         Due::Now(u64::try_from(count).unwrap_or(u64::MAX))
     }
 
+    /// The event time for events sent when the wall clock reads `wall_ms`:
+    /// the wall clock, but never before the previous stamp.
+    pub fn stamp(&mut self, wall_ms: i64) -> i64 {
+        self.last_stamp_ms = self.last_stamp_ms.max(wall_ms);
+        self.last_stamp_ms
+    }
+
     /// Records that `events` were taken.
     pub fn consume(&mut self, events: u64) {
         let nanos = self.interval.as_nanos().saturating_mul(u128::from(events));
@@ -68,6 +79,15 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stamps_follow_the_wall_clock_and_never_go_back() {
+        let mut pacer = Pacer::new(100, Instant::now());
+        let cases = [(1_000, 1_000), (1_005, 1_005), (990, 1_005), (1_010, 1_010)];
+        for (wall, stamped) in cases {
+            assert_eq!(pacer.stamp(wall), stamped, "wall {wall}");
+        }
+    }
 
     #[test]
     fn events_fall_due_one_interval_apart() {

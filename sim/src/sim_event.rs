@@ -70,6 +70,22 @@ impl SimEvent {
             SimEvent::Quote(q) => q.symbol,
         }
     }
+
+    /// The event's time, Unix milliseconds.
+    pub fn time_ms(&self) -> i64 {
+        match self {
+            SimEvent::Trade(t) => t.time_ms,
+            SimEvent::Quote(q) => q.time_ms,
+        }
+    }
+
+    /// Restamps the event at `time_ms` (a paced feed sends events as they happen).
+    pub fn set_time_ms(&mut self, time_ms: i64) {
+        match self {
+            SimEvent::Trade(t) => t.time_ms = time_ms,
+            SimEvent::Quote(q) => q.time_ms = time_ms,
+        }
+    }
 }
 
 /// Fixtures shared by the simulator's tests.

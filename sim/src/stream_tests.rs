@@ -155,6 +155,44 @@ async fn pacing_holds_the_event_rate() {
 }
 
 #[actix::test]
+async fn paced_events_carry_the_wall_clock_unless_script_time_is_asked() {
+    // The script's own clock starts in 2026 and steps 10 ms per trade.
+    let script = ScriptConfig::default();
+    for script_time in [false, true] {
+        let sim = start_sim(SimConfig {
+            events_per_second: Some(2_000),
+            script_time,
+            ..trades_only(script.clone())
+        })
+        .await;
+        let mut ws = WsClient::connect(&sim.ws_url("stocks")).await;
+        let before = tapewatch_actors::messages::unix_ms();
+        ws.login("any", "T.*").await;
+        let trades = ws.collect(200).await;
+        let after = tapewatch_actors::messages::unix_ms();
+        let times: Vec<i64> = trades
+            .iter()
+            .take(200)
+            .filter_map(|t| t["t"].as_i64())
+            .collect();
+        assert_eq!(times.len(), 200);
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+        if script_time {
+            let expected: Vec<i64> = (0..200)
+                .map(|i| script.base_time_ms + i * script.step_ms)
+                .collect();
+            assert_eq!(times, expected);
+        } else {
+            assert!(
+                times.iter().all(|t| (before..=after).contains(t)),
+                "{times:?} not within {before}..={after}"
+            );
+        }
+        sim.stop().await;
+    }
+}
+
+#[actix::test]
 async fn stop_closes_connections_with_going_away() {
     let sim = start_sim(SimConfig::default()).await;
     let mut ws = WsClient::connect(&sim.ws_url("stocks")).await;

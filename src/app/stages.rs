@@ -4,11 +4,13 @@
 //! where its messages go.
 //!
 //! [`Wiring`] carries what every stage shares while the topology is built: the
-//! metrics and their stage gauges (made once), the arbiters, the fatal relay,
-//! and the list of children the guardian will supervise.
+//! metrics and their stage gauges (made once; each receiving actor gets a
+//! depth of its own through `StageGauge::for_actor`, shared with the senders
+//! into it, so its death can count what its mailbox held), the arbiters, the
+//! fatal relay, and the list of children the guardian will supervise.
 
 use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use actix::prelude::*;
 use dashmap::DashMap;
@@ -27,9 +29,10 @@ use tapewatch_actors::subscription_store::SubscriptionStore;
 use tapewatch_actors::ws_session::{GetSessionState, SessionDeps, SessionShared, WsSession};
 
 use super::feed_stops::FeedStops;
-use super::supervise::{child, supervised, AddrSlot};
+use super::supervise::{bounded, child, child_also, AddrSlot};
 use super::StartError;
 use crate::config::{Config, PipelineConfig};
+use crate::http::Hub;
 use crate::sinks::SinkSpec;
 
 /// The queue gauges of each stage, one set per pipeline.
@@ -93,7 +96,8 @@ impl Wiring {
         }
     }
 
-    /// One supervised line sink per spec, on the io arbiter.
+    /// One supervised line sink per spec, on the io arbiter; each writes on
+    /// a thread of its own, so a stalled writer never holds the arbiter.
     pub fn line_sinks(
         &mut self,
         specs: Vec<SinkSpec>,
@@ -101,19 +105,17 @@ impl Wiring {
     ) -> Vec<AddrSlot<LineSink>> {
         let mut sinks = Vec::new();
         for spec in specs {
-            let (metrics, gauge, arb) = (
-                self.metrics.clone(),
-                self.gauges.sink.clone(),
-                self.io.handle(),
-            );
+            let gauge = self.gauges.sink.for_actor();
+            let (metrics, g, arb) = (self.metrics.clone(), gauge.clone(), self.io.handle());
             let (spec, capacity) = (Arc::new(spec), self.queues.sink_queue);
             let (slot, addr) = child(
                 &mut self.children,
                 format!("sink:{}", spec.name),
+                Some(gauge.clone()),
                 |a: &Addr<LineSink>| a.clone().recipient::<Output>(),
                 move || {
-                    let (metrics, gauge, spec) = (metrics.clone(), gauge.clone(), spec.clone());
-                    supervised(&arb, capacity, move || {
+                    let (metrics, gauge, spec) = (metrics.clone(), g.clone(), spec.clone());
+                    bounded(&arb, capacity, move || {
                         let writer = (spec.open)().unwrap_or_else(|e| {
                             tracing::error!(sink = spec.name, error = %e, "cannot reopen the sink; writing nowhere");
                             Box::new(std::io::sink())
@@ -122,7 +124,7 @@ impl Wiring {
                     })
                 },
             );
-            outputs.push(StageSender::with_slot(slot, self.gauges.sink.clone()));
+            outputs.push(StageSender::with_slot(slot, gauge));
             sinks.push(addr);
         }
         sinks
@@ -131,19 +133,63 @@ impl Wiring {
     /// The ring of recent alerts behind `/alerts`, fed like any sink.
     pub fn alert_ring(&mut self, capacity: usize, outputs: &mut Fanout<Output>) -> AlertRing {
         let alerts = AlertRing::new(capacity);
-        let (ring, gauge, arb) = (alerts.clone(), self.gauges.sink.clone(), self.io.handle());
+        let gauge = self.gauges.sink.for_actor();
+        let (ring, g, arb) = (alerts.clone(), gauge.clone(), self.io.handle());
         let queue = self.queues.sink_queue;
         let (slot, _) = child(
             &mut self.children,
             "sink:alert_ring".into(),
+            Some(gauge.clone()),
             |a: &Addr<RingSink>| a.clone().recipient::<Output>(),
             move || {
-                let (ring, gauge) = (ring.clone(), gauge.clone());
-                supervised(&arb, queue, move || RingSink::new(ring, gauge))
+                let (ring, gauge) = (ring.clone(), g.clone());
+                bounded(&arb, queue, move || RingSink::new(ring, gauge))
             },
         );
-        outputs.push(StageSender::with_slot(slot, self.gauges.sink.clone()));
+        outputs.push(StageSender::with_slot(slot, gauge));
         alerts
+    }
+
+    /// The hub behind `/ws`, supervised like the pipeline's actors: it gets
+    /// every output and every event batch, shed and counted like an
+    /// extension actor's (`subscriber`), on the caller's arbiter.
+    pub fn hub(
+        &mut self,
+        mailbox: usize,
+        outputs: &mut Fanout<Output>,
+    ) -> Result<(AddrSlot<Hub>, StageSender<Events>), StartError> {
+        let metrics = self.metrics.clone();
+        let arb = Arbiter::current();
+        let events: Arc<OnceLock<Slot<Events>>> = Arc::default();
+        let ev = events.clone();
+        let (slot, addr) = child_also(
+            &mut self.children,
+            "hub".into(),
+            // Messages to the hub count only as drops; its death ends every
+            // client's connection anyway.
+            None,
+            |a: &Addr<Hub>| a.clone().recipient::<Output>(),
+            move || {
+                let metrics = metrics.clone();
+                bounded(&arb, mailbox.max(1), move || Hub::new(metrics))
+            },
+            move |a: &Addr<Hub>| {
+                let to = a.clone().recipient::<Events>();
+                match ev.get() {
+                    Some(slot) => slot.set(to),
+                    None => drop(ev.set(Slot::new(to))),
+                }
+            },
+        );
+        outputs.push(StageSender::with_slot(slot, self.gauges.subscriber.clone()));
+        let events = events
+            .get()
+            .cloned()
+            .ok_or_else(|| StartError::Config("the hub did not start".into()))?;
+        Ok((
+            addr,
+            StageSender::with_slot(events, self.gauges.subscriber.clone()),
+        ))
     }
 
     /// Extension actors that asked for outputs or events: shed, never waited on.
@@ -164,27 +210,31 @@ impl Wiring {
         config: &Config,
         key: Option<ApiKey>,
         outputs: &Fanout<Output>,
-    ) -> Result<(Slot<EnrichRequest>, AddrSlot<RestFetcher>), StartError> {
+    ) -> Result<(StageSender<EnrichRequest>, AddrSlot<RestFetcher>), StartError> {
         let client = RestClient::new(&config.rest, key, &self.metrics)
             .map_err(|e| StartError::Config(format!("cannot build the REST client: {e}")))?;
+        let gauge = self.gauges.rest.for_actor();
         let deps = RestFetcherDeps {
             config: config.rest.clone(),
             client,
             metrics: self.metrics.clone(),
-            gauge: self.gauges.rest.clone(),
+            gauge: gauge.clone(),
             outputs: outputs.clone(),
             cache: Arc::new(DashMap::new()),
+            unanswered: Arc::default(),
         };
         let (arb, queue) = (self.io.handle(), self.queues.rest_queue);
-        Ok(child(
+        let (slot, addr) = child(
             &mut self.children,
             "rest_fetcher".into(),
+            Some(gauge.clone()),
             |a: &Addr<RestFetcher>| a.clone().recipient::<EnrichRequest>(),
             move || {
                 let deps = deps.clone();
-                supervised(&arb, queue, move || RestFetcher::new(deps))
+                bounded(&arb, queue, move || RestFetcher::new(deps))
             },
-        ))
+        );
+        Ok((StageSender::with_slot(slot, gauge), addr))
     }
 
     /// AnomalyDetector, fed by every feed's handler. Per-symbol baselines are
@@ -193,39 +243,42 @@ impl Wiring {
         &mut self,
         config: &Config,
         outputs: &Fanout<Output>,
-        rest: Slot<EnrichRequest>,
-    ) -> Slot<Events> {
+        rest: StageSender<EnrichRequest>,
+    ) -> StageSender<Events> {
+        let gauge = self.gauges.detector.for_actor();
         let deps = DetectorDeps {
             rules: config.detector.clone(),
             metrics: self.metrics.clone(),
-            gauge: self.gauges.detector.clone(),
+            gauge: gauge.clone(),
             outputs: outputs.clone(),
-            enrich: Some(StageSender::with_slot(rest, self.gauges.rest.clone())),
+            enrich: Some(rest),
             ids: Arc::new(AtomicU64::new(0)),
         };
         let (arb, queue) = (self.hot.handle(), self.queues.detector_queue);
         let (slot, _) = child(
             &mut self.children,
             "anomaly_detector".into(),
+            Some(gauge.clone()),
             |a: &Addr<AnomalyDetector>| a.clone().recipient::<Events>(),
             move || {
                 let deps = deps.clone();
-                supervised(&arb, queue, move || AnomalyDetector::new(deps))
+                bounded(&arb, queue, move || AnomalyDetector::new(deps))
             },
         );
-        slot
+        StageSender::with_slot(slot, gauge)
     }
 
     /// Where decoded events go: the detector, then extension actors.
     pub fn events(
         &self,
-        detector: Slot<Events>,
+        detector: StageSender<Events>,
+        hub: Option<StageSender<Events>>,
         subscribers: Vec<Recipient<Events>>,
     ) -> Fanout<Events> {
-        let mut events = Fanout::new(vec![StageSender::with_slot(
-            detector,
-            self.gauges.detector.clone(),
-        )]);
+        let mut events = Fanout::new(vec![detector]);
+        if let Some(hub) = hub {
+            events.push(hub);
+        }
         self.subscribers(subscribers, &mut events);
         events
     }
@@ -247,11 +300,12 @@ impl Wiring {
             None => feed.subscribe,
         };
         let shared = SessionShared::new(topics);
+        let gauge = self.gauges.handler.for_actor();
         let handler = HandlerDeps {
             feed: feed.name.clone(),
             provider: feed.provider.clone(),
             metrics: self.metrics.clone(),
-            gauge: self.gauges.handler.clone(),
+            gauge: gauge.clone(),
             events: events.clone(),
             outputs: outputs.clone(),
             shared: shared.clone(),
@@ -265,10 +319,11 @@ impl Wiring {
         let (frames, _) = child(
             &mut self.children,
             format!("message_handler:{}", feed.name),
+            Some(gauge.clone()),
             |a: &Addr<MessageHandler>| a.clone().recipient::<RawFrame>(),
             move || {
                 let deps = handler.clone();
-                supervised(&arb, queue, move || MessageHandler::new(deps))
+                bounded(&arb, queue, move || MessageHandler::new(deps))
             },
         );
         let session = SessionDeps {
@@ -279,7 +334,7 @@ impl Wiring {
             credentials: feed.credentials,
             connection: config.connection.clone(),
             tls: feed.tls,
-            frames: StageSender::with_slot(frames, self.gauges.handler.clone()),
+            frames: StageSender::with_slot(frames, gauge),
             outputs: outputs.clone(),
             on_fatal: Some(self.feed_stops.clone()),
             store,
@@ -289,11 +344,13 @@ impl Wiring {
         let (_, addr) = child(
             &mut self.children,
             format!("ws_session:{}", feed.name),
+            // The session's own mailbox only carries control messages, sent
+            // and answered, not shed.
+            None,
             |a: &Addr<WsSession>| a.clone().recipient::<GetSessionState>(),
             move || {
                 let deps = session.clone();
-                // The session's own mailbox only carries control messages.
-                supervised(&arb, 64, move || WsSession::new(deps))
+                bounded(&arb, 64, move || WsSession::new(deps))
             },
         );
         addr

@@ -46,11 +46,12 @@ impl Config {
             file: path.to_owned(),
             source,
         })?;
-        let config = Self::parse(&text).map_err(|(key, message)| ConfigError::Parse {
+        let mut config = Self::parse(&text).map_err(|(key, message)| ConfigError::Parse {
             file: path.to_owned(),
             key,
             message,
         })?;
+        config.settle_default_feed();
         config.validate(&path.display().to_string())?;
         Ok(config)
     }
@@ -116,6 +117,9 @@ impl Config {
                 "rest.base_url".into(),
                 "must start with http:// or https://",
             ));
+        }
+        if let Some((key, message)) = super::checks::first_problem(self) {
+            return Err(invalid(key, &message));
         }
         if let Err(e) = self.detector.validate() {
             return Err(invalid(

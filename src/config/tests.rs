@@ -78,3 +78,132 @@ fn the_example_file_is_valid_and_complete() {
         );
     }
 }
+
+#[test]
+fn values_that_parse_but_cannot_work_name_their_key() {
+    let cases = [
+        (
+            "[connection]\nhandshake_timeout_ms = 0",
+            "connection.handshake_timeout_ms",
+        ),
+        (
+            "[connection]\nping_after_ms = 0",
+            "connection.ping_after_ms",
+        ),
+        (
+            "[connection]\npong_timeout_ms = 0",
+            "connection.pong_timeout_ms",
+        ),
+        (
+            "[connection]\nack_timeout_ms = 0",
+            "connection.ack_timeout_ms",
+        ),
+        (
+            "[connection]\nmax_frame_bytes = 10",
+            "connection.max_frame_bytes",
+        ),
+        (
+            "[connection]\nbackoff_min_ms = 0",
+            "connection.backoff_min_ms",
+        ),
+        (
+            "[connection]\nbackoff_min_ms = 500\nbackoff_max_ms = 100",
+            "connection.backoff_max_ms",
+        ),
+        ("[pipeline]\nhandler_queue = 0", "pipeline.handler_queue"),
+        ("[pipeline]\nalert_ring = 0", "pipeline.alert_ring"),
+        (
+            "[pipeline]\nalert_ring = 18446744073709551615",
+            "pipeline.alert_ring",
+        ),
+        ("[staleness]\nfactor = 0.5", "staleness.factor"),
+        ("[staleness]\nfactor = nan", "staleness.factor"),
+        ("[staleness]\nmin_samples = 0", "staleness.min_samples"),
+        (
+            "[staleness]\ncheck_interval_ms = 0",
+            "staleness.check_interval_ms",
+        ),
+        (
+            "[supervision]\ncheck_interval_ms = 0",
+            "supervision.check_interval_ms",
+        ),
+        (
+            "[supervision]\nmax_restarts = 0",
+            "supervision.max_restarts",
+        ),
+        ("[supervision]\nwindow_s = 0", "supervision.window_s"),
+        ("[detector]\nmax_symbols = 0", "detector.max_symbols"),
+        (
+            "[detector]\nmax_symbols = 18446744073709551615",
+            "detector.max_symbols",
+        ),
+        ("[detector]\nsize_alpha = 1.5", "detector.size_alpha"),
+        ("[rest]\ntimeout_ms = 0", "rest.timeout_ms"),
+        (
+            "[rest]\ntimeout_ms = 5000\ndeadline_ms = 100",
+            "rest.deadline_ms",
+        ),
+        ("[rest]\nmax_in_flight = 0", "rest.max_in_flight"),
+        ("[rest]\nretry_base_ms = 0", "rest.retry_base_ms"),
+        (
+            "[rest]\nretry_base_ms = 500\nretry_max_ms = 100",
+            "rest.retry_max_ms",
+        ),
+        ("[rest]\nbase_url = \"ftp://x\"", "rest.base_url"),
+        ("[http]\nmax_clients = 0", "http.max_clients"),
+        (
+            "[[feeds]]\nname = \"a\"\n[[feeds]]\nname = \"a\"",
+            "feeds[1].name",
+        ),
+        ("[[feeds]]\nname = \" \"", "feeds[0].name"),
+    ];
+    for (text, key) in cases {
+        let c = Config::parse(text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        let e = c.validate("f.toml").expect_err(text);
+        let shown = e.to_string();
+        assert!(
+            shown.contains(&format!("`{key}`")) && shown.contains("f.toml"),
+            "{text}: {shown}"
+        );
+    }
+}
+
+#[test]
+fn values_at_their_limits_are_accepted() {
+    let cases = [
+        "[connection]\nbackoff_min_ms = 100\nbackoff_max_ms = 100",
+        "[rest]\nmax_retries = 0\nretry_base_ms = 0",
+        "[rest]\ntimeout_ms = 100\ndeadline_ms = 100",
+        "[detector]\nmax_symbols = 5000000",
+        "[staleness]\nfactor = 1.0",
+        "[rest]\nqueue_capacity = 0",
+        "[[feeds]]\nname = \"a\"\n[[feeds]]\nname = \"b\"",
+    ];
+    for text in cases {
+        let c = Config::parse(text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        c.validate("f.toml")
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+    }
+}
+
+#[test]
+fn a_provider_without_feeds_gets_its_own_default_feed() {
+    let mut c = Config::parse("provider = \"alpaca\"").expect("parses");
+    c.settle_default_feed();
+    assert_eq!(c.feeds[0].name, "iex");
+    assert_eq!(
+        c.feed_url(0).as_deref(),
+        Some("wss://stream.data.alpaca.markets/v2/iex")
+    );
+    c.validate("f").expect("valid");
+    // Configured feeds are left alone.
+    let mut c = Config::parse(
+        "provider = \"alpaca\"\n[[feeds]]\nname = \"sip\"\nurl = \"ws://127.0.0.1:1/v2/sip\"",
+    )
+    .expect("parses");
+    c.settle_default_feed();
+    assert_eq!(c.feeds[0].url, "ws://127.0.0.1:1/v2/sip");
+    let mut c = Config::parse("provider = \"massive\"").expect("parses");
+    c.settle_default_feed();
+    assert_eq!(c.feeds[0].url, "wss://socket.massive.com/stocks");
+}

@@ -181,6 +181,15 @@ impl Actor for Client {
             if let Some(why) = act.link.ending() {
                 return act.close(why, ctx);
             }
+            if !act.hub.connected() {
+                // The hub died and was restarted without this client: going
+                // away (1001), so the program reconnects to the new one.
+                tracing::info!(
+                    client = act.link.id,
+                    "the hub restarted; closing the client"
+                );
+                return act.close(Ending::Shutdown, ctx);
+            }
             if act.heard.elapsed() > CLIENT_TIMEOUT {
                 return act.close(Ending::Timeout, ctx);
             }
@@ -269,7 +278,7 @@ pub async fn connect(
     let settings = state.settings;
     let client = Client {
         link: link.clone(),
-        hub: state.hub.clone(),
+        hub: state.hub.load_full().as_ref().clone(),
         pipeline: state.pipeline.clone(),
         metrics,
         limiter: RateLimiter::direct(
@@ -297,6 +306,7 @@ pub async fn connect(
     };
     state
         .hub
+        .load_full()
         .send(register)
         .timeout(HUB_TIMEOUT)
         .await

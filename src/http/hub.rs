@@ -7,6 +7,11 @@
 //! `ByteString`. Each client's mailbox is its bounded send queue; a `try_send`
 //! that finds it full means the client cannot keep up, and the hub disconnects
 //! it (see [`super::link`]) instead of waiting for it or buffering more.
+//!
+//! The pipeline starts it under the guardian like its own actors: a hub that
+//! panics is restarted and its slots repointed. Its clients lived in the dead
+//! hub; each notices on its next heartbeat and closes with 1001 so the
+//! downstream program reconnects to the new one.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -59,13 +64,19 @@ impl Hub {
     pub fn start(mailbox: usize) -> Addr<Hub> {
         Hub::create(move |ctx| {
             ctx.set_mailbox_capacity(mailbox.max(1));
-            let metrics = Metrics::new();
-            Hub {
-                metrics,
-                clients: HashMap::new(),
-                subscribers: Subscribers::default(),
-            }
+            Hub::new(Metrics::new())
         })
+    }
+
+    /// A hub without clients counting into `metrics`: what the pipeline
+    /// starts, and restarts after a panic (its clients are then told to
+    /// reconnect, see [`super::client`]).
+    pub fn new(metrics: Metrics) -> Hub {
+        Hub {
+            metrics,
+            clients: HashMap::new(),
+            subscribers: Subscribers::default(),
+        }
     }
 
     /// Offers `bytes` to every client in `ids`; returns the ones that failed.
@@ -267,6 +278,13 @@ impl Handler<Attach> for Hub {
 
     fn handle(&mut self, Attach(metrics): Attach, _: &mut Context<Self>) {
         self.metrics = metrics;
+    }
+}
+
+impl Handler<tapewatch_actors::messages::Crash> for Hub {
+    type Result = ();
+    fn handle(&mut self, _: tapewatch_actors::messages::Crash, _: &mut Context<Self>) {
+        panic!("Hub: crash requested");
     }
 }
 

@@ -7,13 +7,15 @@
 //! any extension actor:
 //!
 //! ```text
-//! let hub = Hub::start(config.pipeline.subscriber_queue);
 //! let pipeline = app::builder(config, creds)
-//!     .subscribe_events(hub.clone().recipient())
-//!     .subscribe_outputs(hub.clone().recipient())
+//!     .with_hub(config.pipeline.subscriber_queue)
 //!     .start()?;
+//! let hub = pipeline.hub().expect("asked for");
 //! let server = http::serve(config.http, pipeline.handle(), hub).await?;
 //! ```
+//!
+//! The hub is supervised like the pipeline's actors; [`HubSlot`] always holds
+//! its current address.
 
 pub mod auth;
 pub mod client;
@@ -44,6 +46,9 @@ use actix_web::{web, App, Error, HttpServer};
 pub use config::HttpConfig;
 pub use hub::Hub;
 
+/// The current address of the hub, repointed when it is restarted.
+pub type HubSlot = std::sync::Arc<arc_swap::ArcSwap<Addr<Hub>>>;
+
 use crate::pipeline::PipelineHandle;
 use client::ClientSettings;
 use link::ClientSlots;
@@ -55,8 +60,8 @@ const MAX_BODY: usize = 64 * 1024;
 pub struct AppState {
     /// The running pipeline.
     pub pipeline: PipelineHandle,
-    /// The fan-out actor.
-    pub hub: Addr<Hub>,
+    /// The fan-out actor, wherever it currently runs.
+    pub hub: HubSlot,
     /// Connected WebSocket clients, capped.
     pub slots: ClientSlots,
     /// The cap, for messages.
@@ -69,7 +74,7 @@ pub struct AppState {
 pub struct HttpHandle {
     addr: SocketAddr,
     server: ServerHandle,
-    hub: Addr<Hub>,
+    hub: HubSlot,
 }
 
 impl HttpHandle {
@@ -90,7 +95,7 @@ impl HttpHandle {
     /// Tells every WebSocket client the server is going away (1001), then
     /// stops the server, waiting briefly for connections to finish.
     pub async fn stop(self) {
-        let _ = self.hub.send(hub::CloseAll).await;
+        let _ = self.hub.load_full().send(hub::CloseAll).await;
         self.server.stop(true).await;
     }
 }
@@ -105,14 +110,11 @@ fn non_zero(n: u32) -> NonZeroU32 {
 pub async fn serve(
     config: HttpConfig,
     pipeline: PipelineHandle,
-    hub: Addr<Hub>,
+    hub: HubSlot,
 ) -> io::Result<HttpHandle> {
     let auth = config
         .auth()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    hub.send(hub::Attach(pipeline.metrics.clone()))
-        .await
-        .map_err(|_| io::Error::other("the WebSocket hub is not running"))?;
     let required = auth.required();
     let state = web::Data::new(AppState {
         slots: ClientSlots::new(config.max_clients.max(1), &pipeline.metrics),

@@ -73,6 +73,43 @@ pub fn ticker(text: &str) -> Result<Symbol, String> {
     Ok(Symbol::new(text.to_ascii_uppercase()))
 }
 
+/// A ticker worth a REST lookup: an OCC option ticker with a real date
+/// (`O:NVDA261218C00500000`) or a stock symbol (1 to 6 letters, optionally a
+/// class suffix such as `BRK.B`), upper-cased. Anything else would only spend
+/// the provider's request quota on a 404.
+pub fn lookup_ticker(text: &str) -> Result<Symbol, String> {
+    let symbol = ticker(text)?;
+    let ok = if symbol.starts_with("O:") {
+        tapewatch_actors::option_ticker::parse(&symbol).is_some()
+    } else {
+        is_stock_symbol(&symbol)
+    };
+    if !ok {
+        return Err(format!(
+            "invalid ticker `{}`: expected an option ticker such as O:NVDA261218C00500000 \
+             or a stock symbol such as NVDA or BRK.B",
+            clip(text)
+        ));
+    }
+    Ok(symbol)
+}
+
+/// `NVDA`, `BRK.B`, `BF-B`: 1 to 6 letters, then optionally `.` or `-` and 1
+/// to 4 letters or digits.
+fn is_stock_symbol(s: &str) -> bool {
+    let (root, class) = match s.find(['.', '-']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let root_ok = (1..=6).contains(&root.len()) && root.bytes().all(|b| b.is_ascii_uppercase());
+    let class_ok = class.is_none_or(|c| {
+        (1..=4).contains(&c.len())
+            && c.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    });
+    root_ok && class_ok
+}
+
 /// What a request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -144,7 +181,7 @@ pub fn parse(text: &str) -> Result<Request, BadRequest> {
         Some("subscriptions") => Action::Subscriptions,
         Some("status") => Action::Status,
         Some("contract") => match obj.get("ticker").and_then(Value::as_str) {
-            Some(t) => Action::Contract(ticker(t).map_err(bad)?),
+            Some(t) => Action::Contract(lookup_ticker(t).map_err(bad)?),
             None => return Err(bad("`contract` needs a `ticker` string".into())),
         },
         Some(other) => {

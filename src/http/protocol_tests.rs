@@ -130,3 +130,41 @@ fn replies_and_pushes_have_the_documented_shape() {
         "trades:AAPL"
     );
 }
+
+#[test]
+fn lookups_accept_only_option_tickers_and_stock_symbols() {
+    let good = [
+        ("O:NVDA261218C00500000", "O:NVDA261218C00500000"),
+        ("o:spy261218p00600000", "O:SPY261218P00600000"),
+        ("NVDA", "NVDA"),
+        ("nvda", "NVDA"),
+        ("BRK.B", "BRK.B"),
+        ("BF-B", "BF-B"),
+        ("A", "A"),
+    ];
+    for (text, want) in good {
+        assert_eq!(lookup_ticker(text).as_deref(), Ok(want), "{text}");
+    }
+    let bad = [
+        "",
+        "O:",
+        "O:NVDA261318C00500000",
+        "O:NVDA261218X00500000",
+        "O:NVDA",
+        "X:BTCUSD",
+        "TOOLONGSYMBOL",
+        "NVDA.",
+        ".B",
+        "BRK.B.C",
+        "123",
+        "NV DA",
+        "NVDA_1",
+        "ÄPPLE",
+    ];
+    for text in bad {
+        let e = lookup_ticker(text).expect_err(text);
+        assert!(e.contains("invalid ticker"), "{text}: {e}");
+    }
+    let reply = parse(r#"{"id":3,"action":"contract","ticker":"JUNK:JUNK"}"#);
+    assert!(reply.is_err(), "{reply:?}");
+}

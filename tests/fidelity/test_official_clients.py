@@ -28,10 +28,11 @@ from sim_process import SimProcess
 # its message callback, and meanwhile websockets stops reading once 16 frames
 # wait unread, so a feed faster than the close handshake would bury the echo
 # of the client's Close frame behind frames nobody reads (a client limit that
-# the real, equally fast, feed would hit too).
+# the real, equally fast, feed would hit too). `--script-time` keeps the
+# script's event times, which the checks compare with `--print-script`.
 GROUPS = [
     (
-        ["--rate", "200"],
+        ["--rate", "200", "--script-time"],
         [
             ("polygon WebSocketClient stocks", check_polygon.check_ws_stocks),
             ("polygon WebSocketClient options", check_polygon.check_ws_options),

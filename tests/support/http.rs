@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tapewatch::actors::messages::Output;
 use tapewatch::config::Config;
-use tapewatch::http::{self, HttpHandle, Hub};
+use tapewatch::http::{self, HttpHandle};
 use tapewatch::pipeline::Pipeline;
 use tapewatch_sim::{self as sim, SimConfig, SimHandle};
 use tokio::sync::mpsc;
@@ -34,14 +34,13 @@ impl Service {
         let sim = sim::start(sim_config).await.expect("simulator starts");
         let mut config = config_for(&sim, markets);
         tweak(&mut config);
-        let hub = Hub::start(config.pipeline.subscriber_queue);
         let (outputs_tx, outputs) = collector();
         let pipeline = tapewatch::app::builder(config.clone(), key("k"))
-            .subscribe_events(hub.clone().recipient())
-            .subscribe_outputs(hub.clone().recipient())
+            .with_hub(config.pipeline.subscriber_queue)
             .subscribe_outputs(outputs_tx)
             .start()
             .expect("pipeline starts");
+        let hub = pipeline.hub().expect("a hub was asked for");
         let server = http::serve(config.http.clone(), pipeline.handle(), hub)
             .await
             .expect("server starts");

@@ -82,7 +82,12 @@ impl WsSession {
 
     fn report_error(&mut self, message: &str) {
         self.deps.metrics.notice("error").inc();
-        tracing::warn!(feed = %self.deps.feed, %message, "provider reported an error");
+        // A provider can repeat an error every frame: counted each time,
+        // logged like bad frames, a few per interval.
+        let verdict = self.frame_log.check(Instant::now());
+        if let crate::log_limit::LogVerdict::Log { suppressed } = verdict {
+            tracing::warn!(feed = %self.deps.feed, %message, suppressed, "provider reported an error");
+        }
         self.emit_status("provider_error", message.to_owned(), None, None);
     }
 
