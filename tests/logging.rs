@@ -64,6 +64,9 @@ async fn repeated_provider_errors_are_counted_every_time_and_logged_a_few_times(
     let sim = sim::start(SimConfig {
         faults: Faults {
             garbage_every: Some(3),
+            // Under the 16 MiB frame limit: an over-size frame would end the
+            // connection and lose what follows it in flight.
+            oversize_bytes: 1 << 20,
             ..Faults::default()
         },
         script: ScriptConfig {

@@ -14,7 +14,7 @@ const AT_LEAST_ONE: &str = "must be at least 1";
 
 /// The first broken rule of `config`, as (key, message).
 pub(super) fn first_problem(config: &Config) -> Option<(String, String)> {
-    if let Some(problem) = feed_names(config) {
+    if let Some(problem) = feed_names(config).or_else(|| feed_topics(config)) {
         return Some(problem);
     }
     rules(config)
@@ -36,6 +36,27 @@ fn feed_names(config: &Config) -> Option<(String, String)> {
                 format!("feeds[{i}].name"),
                 format!("`{}` names two feeds; feed names must be unique", feed.name),
             ));
+        }
+    }
+    None
+}
+
+/// Every configured topic must be one the provider's own parser reads, as
+/// for a subscription change at run time; a typo is refused before the
+/// feed connects, not discovered as a silent topic later.
+fn feed_topics(config: &Config) -> Option<(String, String)> {
+    let provider = tapewatch_actors::provider::by_name(&config.provider)?;
+    for (i, feed) in config.feeds.iter().enumerate() {
+        for (j, topic) in feed.subscribe.iter().enumerate() {
+            if provider.topic_of(topic.trim()).is_none() {
+                return Some((
+                    format!("feeds[{i}].subscribe[{j}]"),
+                    format!(
+                        "`{topic}` is not a topic of provider `{}` that tapewatch reads",
+                        config.provider
+                    ),
+                ));
+            }
         }
     }
     None

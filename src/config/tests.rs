@@ -83,6 +83,14 @@ fn the_example_file_is_valid_and_complete() {
 fn values_that_parse_but_cannot_work_name_their_key() {
     let cases = [
         (
+            "[[feeds]]\nname = \"stocks\"\nsubscribe = [\"T.*\", \"T.\"]",
+            "feeds[0].subscribe[1]",
+        ),
+        (
+            "provider = \"alpaca\"\n[[feeds]]\nname = \"iex\"\nsubscribe = [\"orderbooks:AAPL\"]",
+            "feeds[0].subscribe[0]",
+        ),
+        (
             "[connection]\nhandshake_timeout_ms = 0",
             "connection.handshake_timeout_ms",
         ),
