@@ -60,6 +60,7 @@ pub(crate) fn decode_array_serde<'de, F: Fields<'de>>(
     out: &mut Vec<Event>,
     issues: &mut Vec<DecodeIssue>,
 ) {
+    let (events, problems) = (out.len(), issues.len());
     let mut de = serde_json::Deserializer::from_slice(frame);
     let seed = FrameSeed::<F> {
         out,
@@ -68,6 +69,12 @@ pub(crate) fn decode_array_serde<'de, F: Fields<'de>>(
     };
     let result = de.deserialize_any(seed).and_then(|()| de.end());
     if let Err(e) = result {
+        // A frame that is not JSON as a whole is corrupt as a whole: the
+        // elements read before the break may be a proxy's leftovers or a
+        // replayed fragment, so none of them becomes an event, and the frame
+        // is one issue.
+        out.truncate(events);
+        issues.truncate(problems);
         let kind = if e.is_eof() {
             IssueKind::Truncated
         } else {

@@ -231,6 +231,28 @@ fn broken_frames_are_reported_once() {
 }
 
 #[test]
+fn a_broken_frame_gives_no_event_even_from_its_whole_elements() {
+    let good = r#"{"ev":"T","sym":"AAPL","p":100.5,"s":100,"t":1700000000000}"#;
+    let cases = [
+        (
+            format!("[{good},{good},{{\"ev\":\"T\",\"sym\":"),
+            IssueKind::Truncated,
+        ),
+        (format!("[{good},{good}] trailing"), IssueKind::Malformed),
+        (
+            format!("[{good},{{\"ev\":\"T\" \"sym\"}}]"),
+            IssueKind::Malformed,
+        ),
+    ];
+    for (frame, kind) in cases {
+        let (got, issues) = decode(&frame);
+        assert!(got.is_empty(), "{frame}: {got:?}");
+        assert_eq!(issues.len(), 1, "{frame}: {issues:?}");
+        assert_eq!(issues[0].kind, kind, "{frame}: {issues:?}");
+    }
+}
+
+#[test]
 fn issue_text_is_specific_and_short() {
     let long_ev = "X".repeat(10_000);
     let (_, issues) = decode(&format!(r#"[{{"ev":"{long_ev}"}}]"#));
