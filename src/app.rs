@@ -28,9 +28,11 @@ use crate::sinks;
 mod feed_stops;
 mod stages;
 mod supervise;
+mod wiring;
 
-use stages::{FeedSpec, Wiring};
+use stages::FeedSpec;
 pub(crate) use supervise::AddrSlot;
+use wiring::Wiring;
 
 /// Collects extension actors before the pipeline starts.
 pub struct PipelineBuilder {

@@ -3,11 +3,8 @@
 //! order, from the outputs back to the sockets: each stage is created knowing
 //! where its messages go.
 //!
-//! [`Wiring`] carries what every stage shares while the topology is built: the
-//! metrics and their stage gauges (made once; each receiving actor gets a
-//! depth of its own through `StageGauge::for_actor`, shared with the senders
-//! into it, so its death can count what its mailbox held), the arbiters, the
-//! fatal relay, and the list of children the guardian will supervise.
+//! Each is a method of [`Wiring`] (`app/wiring.rs`), which carries what every
+//! stage shares while the topology is built.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock};
@@ -16,86 +13,24 @@ use actix::prelude::*;
 use dashmap::DashMap;
 use tapewatch_actors::alert_ring::{AlertRing, RingSink};
 use tapewatch_actors::anomaly_detector::{AnomalyDetector, DetectorDeps};
-use tapewatch_actors::guardian::Child;
 use tapewatch_actors::message_handler::{HandlerDeps, MessageHandler};
-use tapewatch_actors::messages::{EnrichRequest, Events, Fatal, Output, RawFrame};
-use tapewatch_actors::metrics::Metrics;
+use tapewatch_actors::messages::{EnrichRequest, Events, Output, RawFrame};
 use tapewatch_actors::provider::Provider;
 use tapewatch_actors::rest_fetcher::{RestClient, RestFetcher, RestFetcherDeps};
 use tapewatch_actors::secret::{ApiKey, Credentials};
 use tapewatch_actors::sink::LineSink;
-use tapewatch_actors::stage::{Fanout, Slot, StageGauge, StageSender};
+use tapewatch_actors::stage::{Fanout, Slot, StageSender};
 use tapewatch_actors::subscription_store::SubscriptionStore;
 use tapewatch_actors::ws_session::{GetSessionState, SessionDeps, SessionShared, WsSession};
 
-use super::feed_stops::FeedStops;
 use super::supervise::{bounded, child, child_also, AddrSlot};
+use super::wiring::Wiring;
 use super::StartError;
-use crate::config::{Config, PipelineConfig};
+use crate::config::Config;
 use crate::http::Hub;
 use crate::sinks::SinkSpec;
 
-/// The queue gauges of each stage, one set per pipeline.
-#[derive(Clone)]
-pub(super) struct Gauges {
-    handler: StageGauge,
-    detector: StageGauge,
-    rest: StageGauge,
-    sink: StageGauge,
-    /// Extension actors never report taking a message: drops only.
-    subscriber: StageGauge,
-}
-
-impl Gauges {
-    fn new(metrics: &Metrics) -> Self {
-        Gauges {
-            handler: StageGauge::new(metrics, "handler"),
-            detector: StageGauge::new(metrics, "detector"),
-            rest: StageGauge::new(metrics, "rest"),
-            sink: StageGauge::new(metrics, "sink"),
-            subscriber: StageGauge::drops_only(metrics, "subscriber"),
-        }
-    }
-}
-
-/// What the stages share while the topology is built.
-pub(super) struct Wiring {
-    pub metrics: Metrics,
-    pub gauges: Gauges,
-    pub queues: PipelineConfig,
-    /// WsSession and AnomalyDetector: a frame is read and checked without
-    /// crossing threads.
-    pub hot: Arbiter,
-    /// MessageHandler's arbiter when `pipeline.decode_thread` is on.
-    pub decode: Option<Arbiter>,
-    /// RestFetcher and the sinks: TLS, JSON and disk work never take the hot
-    /// thread.
-    pub io: Arbiter,
-    pub relay: Recipient<Fatal>,
-    /// Where sessions report that their feed stopped for good.
-    pub feed_stops: Recipient<Fatal>,
-    pub children: Vec<Box<dyn Child>>,
-}
-
 impl Wiring {
-    pub fn new(queues: PipelineConfig, relay: Recipient<Fatal>, feeds: usize) -> Self {
-        let metrics = Metrics::new();
-        // Decoding is most of the per-event cost; on its own thread it runs
-        // beside reading and detection instead of after them.
-        let decode = queues.decode_thread.then(Arbiter::new);
-        Wiring {
-            gauges: Gauges::new(&metrics),
-            metrics,
-            queues,
-            hot: Arbiter::new(),
-            decode,
-            io: Arbiter::new(),
-            feed_stops: FeedStops::new(feeds, relay.clone()).start().recipient(),
-            relay,
-            children: Vec::new(),
-        }
-    }
-
     /// One supervised line sink per spec, on the io arbiter; each writes on
     /// a thread of its own, so a stalled writer never holds the arbiter.
     pub fn line_sinks(
@@ -190,17 +125,6 @@ impl Wiring {
             addr,
             StageSender::with_slot(events, self.gauges.subscriber.clone()),
         ))
-    }
-
-    /// Extension actors that asked for outputs or events: shed, never waited on.
-    pub fn subscribers<M>(&self, recipients: Vec<Recipient<M>>, fanout: &mut Fanout<M>)
-    where
-        M: Message + Clone + Send + 'static,
-        M::Result: Send,
-    {
-        for r in recipients {
-            fanout.push(StageSender::new(r, self.gauges.subscriber.clone()));
-        }
     }
 
     /// RestFetcher, fed by the detector. The client is built once (the only
