@@ -93,6 +93,9 @@ pub async fn run(args: &Args) -> Result<SoakReport, String> {
     let sim = tapewatch_sim::start(SimConfig {
         key: Some(ApiKey::new(KEY)),
         events_per_second: Some(args.rate.max(1)),
+        // The script's own times: detection then follows the script's model
+        // (cooldowns in script time), so alerts per injection mean something.
+        script_time: true,
         script: script.clone(),
         faults: tapewatch_sim::Faults {
             faulty_connections: 0,
