@@ -52,6 +52,10 @@ pub struct Metrics {
     pub reconnects: IntCounter,
     /// `tapewatch_connected`: 1 per feed while authenticated and subscribed.
     pub connected: IntGaugeVec,
+    /// `tapewatch_feed_events_total{feed}`: decoded events, by feed.
+    pub feed_events: IntCounterVec,
+    /// `tapewatch_feed_decode_errors_total{feed}`: decode problems, by feed.
+    pub feed_decode_errors: IntCounterVec,
     alerts: HashMap<AnomalyKind, IntCounter>,
     enrichments: HashMap<EnrichStatus, IntCounter>,
     /// `tapewatch_enrichments_total{status="lost"}`: alerts whose enrichment
@@ -254,6 +258,8 @@ impl Metrics {
                 "1 while the feed is authenticated and subscribed.",
                 "feed",
             ),
+            feed_events: counter_vec(&reg, "tapewatch_feed_events_total", "Decoded events, by feed.", "feed"),
+            feed_decode_errors: counter_vec(&reg, "tapewatch_feed_decode_errors_total", "Decode problems, by feed.", "feed"),
             alerts,
             enrichments,
             enrichments_lost,

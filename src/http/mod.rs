@@ -20,6 +20,7 @@
 pub mod auth;
 pub mod client;
 pub mod config;
+pub mod dashboard;
 pub mod hub;
 pub mod hub_messages;
 #[cfg(test)]
@@ -31,6 +32,7 @@ mod protocol_tests;
 pub mod routes;
 #[cfg(test)]
 mod routes_tests;
+pub mod stats;
 pub mod subscribers;
 
 use std::io;
@@ -136,6 +138,7 @@ pub async fn serve(
             .wrap(from_fn(auth::require_token))
             .wrap(from_fn(count_responses))
             .configure(routes::configure)
+            .configure(dashboard::configure)
     })
     // One worker: the API is light, and the pipeline's threads come first.
     .workers(1)

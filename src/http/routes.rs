@@ -1,5 +1,6 @@
 //! The HTTP endpoints: health, readiness, metrics, status, subscription
-//! changes, pause and resume, recent alerts; `/ws` is in [`super::client`].
+//! changes, pause and resume, recent alerts; `/feeds` is in [`super::stats`],
+//! `/ws` in [`super::client`] and the dashboard in [`super::dashboard`].
 //!
 //! Every answer is JSON except `/metrics` (Prometheus text). Bad input gets
 //! 400 with a message saying what is wrong; failures of the upstream change
@@ -30,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/ready", web::get().to(ready))
         .route("/metrics", web::get().to(metrics))
         .route("/status", web::get().to(status))
+        .route("/feeds", web::get().to(super::stats::feeds))
         .route("/subscriptions", web::get().to(subscriptions))
         .route("/subscriptions", web::post().to(subscribe))
         .route("/subscriptions", web::delete().to(unsubscribe))
@@ -80,7 +82,7 @@ async fn health() -> HttpResponse {
 }
 
 /// Readiness in one word: `ready`, `paused` (any feed paused) or `not_ready`.
-fn readiness(feeds: &[FeedStatus], expected: usize) -> &'static str {
+pub(super) fn readiness(feeds: &[FeedStatus], expected: usize) -> &'static str {
     if feeds.iter().any(|f| f.state == SessionState::Paused) {
         "paused"
     } else if feeds.len() == expected && feeds.iter().all(|f| f.state == SessionState::Streaming) {
