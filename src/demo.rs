@@ -3,6 +3,9 @@
 //! Needs no key and no network: the pipeline connects to the simulator on a
 //! loopback port, watches its stocks and options feeds, and prints alerts with
 //! their enrichment as they happen, plus a progress line every few seconds.
+//! Its banner ends with the dashboard's URL, `http://127.0.0.1:PORT/`, once
+//! the HTTP API listens (with `--http-bind 127.0.0.1:0` the port is the OS's
+//! choice, and the banner is where to read it).
 
 use std::path::PathBuf;
 
@@ -63,7 +66,7 @@ pub async fn run(args: DemoArgs) -> u8 {
         }
     };
     eprintln!(
-        "tapewatch demo: simulator on {} ({} events/s per feed); Ctrl-C to stop",
+        "tapewatch demo: simulator on {} ({} events/s per feed)",
         simulator.addr, args.rate
     );
     let feeds = ["stocks", "options"]
@@ -87,7 +90,11 @@ pub async fn run(args: DemoArgs) -> u8 {
     config.output.stdout = args.format;
     config.output.alerts_file = args.alerts;
     let shutdown = service::signals_or(args.duration.map(Into::into));
-    let code = match service::run(config, Credentials::key(key), shutdown).await {
+    let banner = |url: &str| {
+        eprintln!("tapewatch demo: dashboard on {url}/ (open it in a browser); Ctrl-C to stop");
+    };
+    let code = match service::run_announcing(config, Credentials::key(key), shutdown, banner).await
+    {
         Ok(Outcome::Stopped) => 0,
         Ok(Outcome::Failed(reason)) => {
             eprintln!("tapewatch demo: stopped: {reason}");

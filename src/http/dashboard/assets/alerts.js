@@ -84,7 +84,7 @@ export class AlertTable {
     }
     return el(
       "tr",
-      { "data-id": alert.id, class: "alert", tabindex: 0 },
+      { "data-id": alert.id, "data-kind": alert.kind, class: "alert", tabindex: 0 },
       el("td", { text: clock(alert.detected_at_ms) }),
       el("td", { class: "symbol", text: alert.symbol }),
       el("td", { text: alert.underlying || "" }),

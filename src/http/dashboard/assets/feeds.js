@@ -86,17 +86,18 @@ export class FeedView {
   }
 }
 
-/** REST latency over the last interval, cache hits, requests in flight. */
+/** REST mean latency (over the last interval when it had requests, else
+ * since the start), cache hits, requests in flight. */
 function restLine(stats, prev) {
   const r = stats.rest;
   let latency = "–";
-  if (prev) {
-    const n = r.requests - prev.rest.requests;
-    if (n > 0) latency = `${num(((r.latency_seconds_sum - prev.rest.latency_seconds_sum) / n) * 1000, 1)} ms`;
+  const recent = prev ? r.requests - prev.rest.requests : 0;
+  if (recent > 0) {
+    latency = `${num(((r.latency_seconds_sum - prev.rest.latency_seconds_sum) / recent) * 1000, 1)} ms`;
   } else if (r.requests > 0) {
     latency = `${num((r.latency_seconds_sum / r.requests) * 1000, 1)} ms`;
   }
   const alerts = Object.values(stats.alerts).reduce((a, b) => a + b, 0);
-  return `REST: ${num(r.requests, 0)} requests, latency ${latency}, ${num(r.cache_hits, 0)} cache hits, ` +
+  return `REST: ${num(r.requests, 0)} requests, mean latency ${latency}, ${num(r.cache_hits, 0)} cache hits, ` +
     `${num(r.in_flight, 0)} in flight · ${num(alerts, 0)} alerts · ${num(stats.ws_clients, 0)} live clients`;
 }
