@@ -6,7 +6,10 @@ checks, in order, on one page:
 1. it loads and its live connection comes up, with no console errors;
 2. both feeds read `streaming`;
 3. alerts from the simulator appear within seconds, with their enrichment;
-4. a row opens its full alert and enrichment JSON;
+4. a row opens its full alert and enrichment JSON, and the page's alert
+   module keeps its rules (alert_store_check.js, run in the page): bounded
+   rows, enrichments before their alerts, order, filters, a rule's
+   explanation, data shown as text;
 5. the kind and symbol filters show only matching rows;
 6. Pause turns the feeds `paused` and /ready answers 503; Resume brings them
    back to `streaming` and /ready to 200;
@@ -101,6 +104,15 @@ def detail(driver, _demo):
     assert record["enrichment"]["alert_id"] == row_id, record
     assert record["enrichment"]["status"] == "ok", record
     return f"alert {row_id}: {sorted(record['alert'])[:4]}..., enrichment {record['enrichment']['status']}"
+
+
+def alert_rules(driver, _demo):
+    script = open(os.path.join(os.path.dirname(__file__), "alert_store_check.js"), encoding="utf-8").read()
+    driver.set_script_timeout(10)
+    result = driver.execute_async_script(script)
+    assert not result["failures"], result["failures"]
+    check_console(driver)
+    return "bounded rows, early enrichments, order, filters, rule and explanation, text only"
 
 
 def filters(driver, _demo):
@@ -200,7 +212,7 @@ def token(driver, _demo):
         return f"asked once, wrong token refused ({refused} 401s logged), right one streams"
 
 
-CHECKS = [loads, streaming, alerts_enriched, detail, filters, pause_resume, subscription, phone, restart, token]
+CHECKS = [loads, streaming, alerts_enriched, detail, alert_rules, filters, pause_resume, subscription, phone, restart, token]
 
 
 def main():
