@@ -50,7 +50,11 @@ async fn the_page_and_its_files_are_served_with_their_types_and_a_strict_policy(
         let body = response.bytes().await.expect("a body");
         assert_eq!(&body[..], asset.body, "{}", asset.path);
     }
-    for directive in ["script-src 'self'", "style-src 'self'", "default-src 'none'"] {
+    for directive in [
+        "script-src 'self'",
+        "style-src 'self'",
+        "default-src 'none'",
+    ] {
         assert!(CSP.contains(directive), "{directive}");
     }
     assert!(!CSP.contains("unsafe-inline") && !CSP.contains("unsafe-eval"));
@@ -96,7 +100,13 @@ async fn feeds_reports_each_feeds_state_and_events() {
         .sum();
     let by_feed: u64 = ["stocks", "options"]
         .iter()
-        .map(|f| svc.pipeline.metrics.feed_events.with_label_values(&[f]).get())
+        .map(|f| {
+            svc.pipeline
+                .metrics
+                .feed_events
+                .with_label_values(&[f])
+                .get()
+        })
         .sum();
     assert_eq!(by_feed, total);
     assert!(body["queues"]["handler"]["dropped"].is_u64(), "{body}");
@@ -172,7 +182,11 @@ async fn a_browser_carries_the_token_to_ws_as_a_subprotocol_and_nothing_opens_wi
             assert_eq!(chosen.as_deref(), Some("tapewatch"), "{protocols:?}");
         }
         if want == 101 {
-            assert_ne!(chosen.as_deref(), Some(right.as_str()), "the token is never echoed");
+            assert_ne!(
+                chosen.as_deref(),
+                Some(right.as_str()),
+                "the token is never echoed"
+            );
         }
     }
     svc.stop().await;

@@ -113,7 +113,9 @@ mod tests {
         });
         assert!(!handler, "inline event handler");
         for script in html.split("<script").skip(1) {
-            assert!(script.trim_start().starts_with("type=\"module\" src=\"/assets/"));
+            assert!(script
+                .trim_start()
+                .starts_with("type=\"module\" src=\"/assets/"));
         }
     }
 }
