@@ -13,16 +13,8 @@ use base64::Engine;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tapewatch::http::dashboard::{ASSETS, CSP};
-use tapewatch_sim::SimConfig;
 
-use support::http::{call, get, Service};
-
-fn paced(events_per_second: u64) -> SimConfig {
-    SimConfig {
-        events_per_second: Some(events_per_second),
-        ..SimConfig::default()
-    }
-}
+use support::http::{call, get, paced, Service};
 
 #[actix::test]
 async fn the_page_and_its_files_are_served_with_their_types_and_a_strict_policy() {

@@ -99,5 +99,5 @@ function restLine(stats, prev) {
   }
   const alerts = Object.values(stats.alerts).reduce((a, b) => a + b, 0);
   return `REST: ${num(r.requests, 0)} requests, mean latency ${latency}, ${num(r.cache_hits, 0)} cache hits, ` +
-    `${num(r.in_flight, 0)} in flight · ${num(alerts, 0)} alerts · ${num(stats.ws_clients, 0)} live clients`;
+    `${num(r.in_flight, 0)} in flight · ${num(alerts, 0)} alerts · live clients: ${num(stats.ws_clients, 0)}`;
 }
