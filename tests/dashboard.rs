@@ -13,6 +13,7 @@ use base64::Engine;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tapewatch::http::dashboard::{ASSETS, CSP};
+use tapewatch_sim::SimConfig;
 
 use support::http::{call, get, paced, Service};
 
@@ -103,6 +104,32 @@ async fn feeds_reports_each_feeds_state_and_events() {
     assert_eq!(by_feed, total);
     assert!(body["queues"]["handler"]["dropped"].is_u64(), "{body}");
     assert!(body["rest"]["cache_hits"].is_u64(), "{body}");
+    svc.stop().await;
+}
+
+#[actix::test]
+async fn feeds_counts_the_frames_each_feed_shed_with_the_stages_drops() {
+    // An unpaced feed into a one-frame handler queue: the session sheds.
+    let svc = Service::start(SimConfig::default(), &["stocks"], |c| {
+        c.pipeline.handler_queue = 1;
+    })
+    .await;
+    let metrics = svc.pipeline.metrics.clone();
+    let shed = || metrics.feed_shed.with_label_values(&["stocks"]).get();
+    assert!(
+        support::http::wait_for(Duration::from_secs(20), || shed() > 0).await,
+        "no frame was shed"
+    );
+    let (status, body) = get(&svc, "/feeds").await;
+    assert_eq!(status, StatusCode::OK);
+    let reported = body["feeds"][0]["shed_frames"].as_u64().unwrap_or_default();
+    let stage = body["queues"]["handler"]["dropped"]
+        .as_u64()
+        .unwrap_or_default();
+    assert!(reported > 0, "{body}");
+    // One feed: its sheds are the handler stage's drops (read just before).
+    assert!(reported <= stage, "{body}");
+    assert!(body["feeds"][0]["queued_frames"].is_i64(), "{body}");
     svc.stop().await;
 }
 

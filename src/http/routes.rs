@@ -15,7 +15,9 @@ use serde_json::json;
 use tapewatch_actors::events::EventKind;
 use tapewatch_actors::messages::{unix_ms, AnomalyKind, EnrichStatus};
 use tapewatch_actors::metrics::STAGES;
-use tapewatch_actors::ws_session::{ChangeSubscriptions, SessionState, SubscriptionError};
+use tapewatch_actors::ws_session::{
+    ChangeSubscriptions, SessionSnapshot, SessionState, SubscriptionError,
+};
 
 use super::{client, protocol, AppState};
 use crate::pipeline::{ControlError, PipelineHandle};
@@ -56,6 +58,19 @@ pub struct FeedStatus {
     pub connection_attempts: u64,
 }
 
+impl FeedStatus {
+    /// A session's snapshot, its state's start dated from `now_ms`.
+    pub fn of(s: SessionSnapshot, now_ms: i64) -> FeedStatus {
+        FeedStatus {
+            feed: s.feed.to_string(),
+            state: s.state,
+            since_ms: now_ms.saturating_sub(i64::try_from(s.state_for_ms).unwrap_or(i64::MAX)),
+            subscriptions: s.subscriptions,
+            connection_attempts: s.connection_attempts,
+        }
+    }
+}
+
 /// Every feed's connection state.
 pub async fn feed_status(pipeline: &PipelineHandle) -> Vec<FeedStatus> {
     let now = unix_ms();
@@ -63,13 +78,7 @@ pub async fn feed_status(pipeline: &PipelineHandle) -> Vec<FeedStatus> {
         .sessions()
         .await
         .into_iter()
-        .map(|s| FeedStatus {
-            feed: s.feed.to_string(),
-            state: s.state,
-            since_ms: now.saturating_sub(i64::try_from(s.state_for_ms).unwrap_or(i64::MAX)),
-            subscriptions: s.subscriptions,
-            connection_attempts: s.connection_attempts,
-        })
+        .map(|s| FeedStatus::of(s, now))
         .collect()
 }
 

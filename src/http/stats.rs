@@ -12,7 +12,9 @@ use serde::Serialize;
 use tapewatch_actors::messages::{unix_ms, AnomalyKind, EnrichStatus};
 use tapewatch_actors::metrics::{Metrics, STAGES};
 
-use super::routes::{feed_status, readiness, FeedStatus};
+use tapewatch_actors::ws_session::SessionSnapshot;
+
+use super::routes::{readiness, FeedStatus};
 use super::AppState;
 
 /// One feed: its connection and what its decoder has seen.
@@ -23,6 +25,10 @@ pub struct FeedStats {
     pub status: FeedStatus,
     /// Reconnections: connection attempts after the first.
     pub reconnects: u64,
+    /// Frames waiting in this feed's handler queue.
+    pub queued_frames: i64,
+    /// Frames shed before decoding (queue full or handler dead).
+    pub shed_frames: u64,
     /// Events decoded so far.
     pub events: u64,
     /// Decode problems so far.
@@ -76,15 +82,24 @@ pub struct Stats {
     pub ws_clients: i64,
 }
 
-/// Reads the figures of `feeds` out of `m`.
-pub fn collect(m: &Metrics, feeds: Vec<FeedStatus>, expected_feeds: usize) -> Stats {
+/// Reads the figures of the feeds in `sessions` out of `m`.
+pub fn collect(m: &Metrics, sessions: Vec<SessionSnapshot>, expected_feeds: usize) -> Stats {
+    let at_ms = unix_ms();
+    let queued: Vec<i64> = sessions.iter().map(|s| s.queued_frames).collect();
+    let feeds: Vec<FeedStatus> = sessions
+        .into_iter()
+        .map(|s| FeedStatus::of(s, at_ms))
+        .collect();
     let status = readiness(&feeds, expected_feeds);
     let feeds = feeds
         .into_iter()
-        .map(|status| {
+        .zip(queued)
+        .map(|(status, queued_frames)| {
             let name = [status.feed.as_str()];
             FeedStats {
                 reconnects: status.connection_attempts.saturating_sub(1),
+                queued_frames,
+                shed_frames: m.feed_shed.with_label_values(&name).get(),
                 events: m.feed_events.with_label_values(&name).get(),
                 decode_errors: m.feed_decode_errors.with_label_values(&name).get(),
                 stale_topics: m.stale_topics.with_label_values(&name).get(),
@@ -104,7 +119,7 @@ pub fn collect(m: &Metrics, feeds: Vec<FeedStatus>, expected_feeds: usize) -> St
         })
         .collect();
     Stats {
-        at_ms: unix_ms(),
+        at_ms,
         status,
         feeds,
         queues,
@@ -128,9 +143,9 @@ pub fn collect(m: &Metrics, feeds: Vec<FeedStatus>, expected_feeds: usize) -> St
 
 /// `GET /feeds`.
 pub async fn feeds(state: web::Data<AppState>) -> HttpResponse {
-    let feeds = feed_status(&state.pipeline).await;
+    let sessions = state.pipeline.sessions().await;
     let expected = state.pipeline.feeds().len();
-    HttpResponse::Ok().json(collect(&state.pipeline.metrics, feeds, expected))
+    HttpResponse::Ok().json(collect(&state.pipeline.metrics, sessions, expected))
 }
 
 #[cfg(test)]
@@ -138,13 +153,14 @@ mod tests {
     use super::*;
     use tapewatch_actors::ws_session::SessionState;
 
-    fn feed(name: &str, state: SessionState, attempts: u64) -> FeedStatus {
-        FeedStatus {
-            feed: name.to_owned(),
+    fn feed(name: &str, state: SessionState, attempts: u64) -> SessionSnapshot {
+        SessionSnapshot {
+            feed: name.into(),
             state,
-            since_ms: 1,
+            state_for_ms: 1_000,
             subscriptions: vec!["T.*".to_owned()],
             connection_attempts: attempts,
+            queued_frames: attempts as i64 * 10,
         }
     }
 
@@ -154,6 +170,7 @@ mod tests {
         m.feed_events.with_label_values(&["stocks"]).inc_by(7);
         m.feed_events.with_label_values(&["options"]).inc_by(3);
         m.feed_decode_errors.with_label_values(&["options"]).inc();
+        m.feed_shed.with_label_values(&["options"]).inc_by(4);
         m.dropped("rest").inc_by(2);
         m.depth("sink").set(4);
         m.rest_latency.observe(0.5);
@@ -171,6 +188,11 @@ mod tests {
         assert_eq!(stats["feeds"][1]["events"], 3);
         assert_eq!(stats["feeds"][1]["decode_errors"], 1);
         assert_eq!(stats["feeds"][1]["reconnects"], 2);
+        assert_eq!(stats["feeds"][1]["queued_frames"], 30);
+        assert_eq!(stats["feeds"][1]["shed_frames"], 4);
+        assert_eq!(stats["feeds"][0]["shed_frames"], 0);
+        let since = stats["feeds"][0]["since_ms"].as_i64().unwrap_or_default();
+        assert_eq!(stats["at_ms"].as_i64(), Some(since + 1_000));
         assert_eq!(stats["queues"]["rest"]["dropped"], 2);
         assert_eq!(stats["queues"]["sink"]["depth"], 4);
         assert_eq!(stats["rest"]["requests"], 1);

@@ -1,6 +1,7 @@
 // Feed cards and the pipeline table, from `GET /feeds`: connection state and
-// since when, subscriptions (each removable), events/s, reconnects, decode
-// errors; queues and drops per stage; REST latency and cache hits.
+// since when, subscriptions (each removable), events/s, the feed's handler
+// queue and its sheds, reconnects, decode errors; queues and drops per stage;
+// REST latency and cache hits.
 
 import { el, byId, ago, clock, num } from "./dom.js";
 
@@ -70,6 +71,8 @@ export class FeedView {
       el("dl", {},
         el("dt", { text: "events/s" }), el("dd", { class: "rate", text: rate === undefined ? "–" : num(rate, 0) }),
         el("dt", { text: "events" }), el("dd", { text: num(feed.events, 0) }),
+        el("dt", { text: "queued frames" }), el("dd", { text: num(feed.queued_frames, 0) }),
+        el("dt", { text: "shed frames" }), el("dd", { class: feed.shed_frames ? "bad" : "", text: num(feed.shed_frames, 0) }),
         el("dt", { text: "reconnects" }), el("dd", { text: num(feed.reconnects, 0) }),
         el("dt", { text: "decode errors" }), el("dd", { class: feed.decode_errors ? "bad" : "", text: num(feed.decode_errors, 0) }),
         el("dt", { text: "stale topics" }), el("dd", { class: feed.stale_topics ? "bad" : "", text: num(feed.stale_topics, 0) })),
