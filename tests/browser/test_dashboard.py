@@ -13,7 +13,8 @@ checks, in order, on one page:
 5. the kind and symbol filters show only matching rows;
 6. Pause turns the feeds `paused` and /ready answers 503; Resume brings them
    back to `streaming` and /ready to 200;
-7. adding a subscription shows it acknowledged, and so does removing it;
+7. adding a subscription shows it acknowledged, and so does removing it; one
+   the provider refuses shows its message;
 8. it is readable at phone width (no sideways scrolling);
 9. when the service restarts, the page says `disconnected`, then reconnects
    by itself;
@@ -154,8 +155,18 @@ def subscription(driver, _demo):
     driver.find_element(By.CSS_SELECTOR, '.feed[data-feed="stocks"] button[data-topic="T.AAPL"]').click()
     page.wait(driver, "the removal's acknowledgement", lambda d: page.text(d, "#sub-result").startswith("unsubscribe: acknowledged"))
     page.wait(driver, "T.AAPL gone", lambda d: "T.AAPL" not in page.topics(d, "stocks"))
-    check_console(driver)
-    return added
+    # The provider's refusal is shown with its message, and nothing is listed.
+    Select(driver.find_element(By.ID, "sub-feed")).select_by_value("options")
+    topics = driver.find_element(By.ID, "sub-topics")
+    topics.clear()
+    topics.send_keys("Q.*")
+    driver.find_element(By.ID, "sub-add").click()
+    refused = page.wait(driver, "the refusal", lambda d: page.text(d, "#sub-result").startswith("subscribe: rejected") and page.text(d, "#sub-result"))
+    assert "not allowed for option quotes" in refused, refused
+    assert "Q.*" not in page.topics(driver, "options")
+    # The browser logs the 502 answer itself as a failed resource.
+    check_console(driver, allowed=("status of 502",))
+    return f"{added}; then {refused}"
 
 
 def full_page_screenshot(driver, name):
