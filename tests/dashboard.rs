@@ -133,6 +133,55 @@ async fn feeds_counts_the_frames_each_feed_shed_with_the_stages_drops() {
     svc.stop().await;
 }
 
+#[actix::test]
+async fn other_sites_pages_cannot_drive_the_api_or_open_ws() {
+    let svc = Service::start(paced(1_000), &["stocks"], |_| {}).await;
+    let own = svc.server.url();
+    let client = reqwest::Client::new();
+    let pause = |origin: Option<&str>| {
+        let mut request = client
+            .post(svc.url("/pause"))
+            .timeout(Duration::from_secs(10));
+        if let Some(o) = origin {
+            request = request.header("origin", o);
+        }
+        request.send()
+    };
+    let status = |r: reqwest::Result<reqwest::Response>| r.expect("the server answers").status();
+    assert_eq!(
+        status(pause(Some("http://evil.example")).await),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(status(pause(Some("null")).await), StatusCode::FORBIDDEN);
+    assert_eq!(svc.pipeline.metrics.reconnects.get(), 0);
+    let (code, body) = get(&svc, "/feeds").await;
+    assert_eq!(code, StatusCode::OK);
+    assert_ne!(body["status"], "paused", "a refused pause paused nothing");
+    // The dashboard's own page, and programs that send no Origin, may.
+    assert_eq!(status(pause(Some(&own)).await), StatusCode::OK);
+    assert_eq!(status(pause(None).await), StatusCode::OK);
+
+    let ws = awc::Client::new()
+        .ws(svc.ws_url())
+        .origin("http://evil.example")
+        .connect();
+    let refused = match tokio::time::timeout(Duration::from_secs(10), ws).await {
+        Ok(Err(awc::error::WsClientError::InvalidResponseStatus(s))) => Some(s.as_u16()),
+        Ok(Ok(_)) => panic!("a foreign page opened /ws"),
+        Ok(Err(e)) => panic!("cannot connect: {e}"),
+        Err(_) => None,
+    };
+    assert_eq!(refused, Some(403), "a foreign page is refused /ws");
+    let ws = awc::Client::new()
+        .ws(svc.ws_url())
+        .origin(own.as_str())
+        .connect();
+    assert!(tokio::time::timeout(Duration::from_secs(10), ws)
+        .await
+        .is_ok_and(|r| r.is_ok()));
+    svc.stop().await;
+}
+
 /// Connects to `/ws` offering `protocols`; the status, and the protocol the
 /// server chose.
 async fn upgrade(url: &str, protocols: &[&str]) -> (u16, Option<String>) {
