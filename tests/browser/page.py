@@ -1,6 +1,7 @@
 """What the browser test reads off the dashboard page, and waiting for it."""
 
 import json
+import re
 
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
@@ -68,3 +69,15 @@ def detail_json(driver):
 def topics(driver, feed):
     card = driver.find_element(By.CSS_SELECTOR, f'.feed[data-feed="{feed}"]')
     return [c.text for c in card.find_elements(By.CSS_SELECTOR, ".topics code")]
+
+
+def rates(driver, selector):
+    """The events/s numbers shown by the elements at `selector` (`1,143` or
+    `stocks 1,143/s`), or None while any of them shows none yet (`–`)."""
+    shown = []
+    for node in driver.find_elements(By.CSS_SELECTOR, selector):
+        match = re.search(r"([\d,]+)(?:/s)?$", node.text.strip())
+        if not match:
+            return None
+        shown.append(int(match.group(1).replace(",", "")))
+    return shown or None

@@ -4,7 +4,8 @@ Runs the system's /usr/bin/chromium through /usr/bin/chromedriver (both
 given by path: Selenium Manager fetches nothing) with a fresh profile, and
 checks, in order, on one page:
 1. it loads and its live connection comes up, with no console errors;
-2. both feeds read `streaming`;
+2. both feeds read `streaming`, and their events/s show on the cards and in
+   the chart's legend;
 3. alerts from the simulator appear within seconds, with their enrichment;
 4. a row opens its full alert and enrichment JSON, and the page's alert
    module keeps its rules (alert_store_check.js, run in the page): bounded
@@ -84,7 +85,12 @@ def loads(driver, demo):
 
 def streaming(driver, _demo):
     page.wait_states(driver, "streaming", count=2)
-    return ", ".join(f"{f} {s}" for f, s in page.states(driver).items())
+    states = ", ".join(f"{f} {s}" for f, s in page.states(driver).items())
+    # Two polls make a rate: the chart's legend and each card show events/s.
+    legend = page.wait(driver, "events/s in the chart's legend", lambda d: page.rates(d, "#legend .legend-item"))
+    cards = page.wait(driver, "events/s on the cards", lambda d: page.rates(d, ".feed .rate"))
+    assert len(legend) == 2 and all(r > 0 for r in legend + cards), (legend, cards)
+    return f"{states}; events/s {legend}"
 
 
 def alerts_enriched(driver, _demo):
@@ -134,8 +140,11 @@ def filters(driver, _demo):
 
 
 def pause_resume(driver, demo):
+    enabled = lambda d, button: d.find_element(By.ID, button).is_enabled()
+    assert enabled(driver, "pause") and not enabled(driver, "resume"), "only Pause while streaming"
     driver.find_element(By.ID, "pause").click()
     page.wait_states(driver, "paused", count=2)
+    page.wait(driver, "only Resume while paused", lambda d: enabled(d, "resume") and not enabled(d, "pause"))
     assert demo.get("/ready") == 503, "/ready while paused"
     assert page.text(driver, "#readiness") == "paused"
     driver.find_element(By.ID, "resume").click()

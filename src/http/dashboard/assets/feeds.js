@@ -39,6 +39,10 @@ export class FeedView {
       }
     }
     this.rates = rates;
+    // Offer only what would change something.
+    const paused = stats.feeds.filter((f) => f.state === "paused").length;
+    byId("pause").disabled = paused > 0 && paused === stats.feeds.length;
+    byId("resume").disabled = paused === 0;
     this.readiness.textContent = stats.status.replace(/_/g, " ");
     this.readiness.className = `badge status-${stats.status}`;
     this.cards.replaceChildren(...stats.feeds.map((f) => this.card(f, stats.at_ms)));
