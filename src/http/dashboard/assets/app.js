@@ -17,6 +17,8 @@ const feeds = new FeedView(removeTopic);
 const conn = byId("conn");
 let started = false;
 let pollTimer = null;
+let refreshing = false;
+let again = false;
 
 /** Reads `/feeds` and redraws the cards, the table and the chart. */
 async function refresh() {
@@ -34,10 +36,23 @@ async function refresh() {
   }
 }
 
+/** Refreshes now and then every POLL_MS. At most one refresh runs at a
+ * time: asks made meanwhile (a burst of status pushes) fold into one more. */
 function poll() {
+  if (refreshing) {
+    again = true;
+    return;
+  }
   clearTimeout(pollTimer);
+  refreshing = true;
   refresh().finally(() => {
-    pollTimer = setTimeout(poll, POLL_MS);
+    refreshing = false;
+    if (again) {
+      again = false;
+      poll();
+    } else {
+      pollTimer = setTimeout(poll, POLL_MS);
+    }
   });
 }
 
