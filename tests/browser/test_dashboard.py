@@ -13,7 +13,8 @@ checks, in order, on one page:
    explanation, data shown as text;
 5. the kind and symbol filters show only matching rows;
 6. Pause turns the feeds `paused` and /ready answers 503; Resume brings them
-   back to `streaming` and /ready to 200;
+   back to `streaming` and /ready to 200; each change is listed among the
+   connection events;
 7. adding a subscription shows it acknowledged, and so does removing it; one
    the provider refuses shows its message;
 8. it is readable at phone width (no sideways scrolling);
@@ -145,11 +146,14 @@ def pause_resume(driver, demo):
     driver.find_element(By.ID, "pause").click()
     page.wait_states(driver, "paused", count=2)
     page.wait(driver, "only Resume while paused", lambda d: enabled(d, "resume") and not enabled(d, "pause"))
+    logged = lambda state: lambda d: {e.get_attribute("data-feed") for e in d.find_elements(By.CSS_SELECTOR, f'#events li[data-state="{state}"]')}
+    page.wait(driver, "both pauses in the connection events", lambda d: logged("paused")(d) == {"stocks", "options"})
     assert demo.get("/ready") == 503, "/ready while paused"
     assert page.text(driver, "#readiness") == "paused"
     driver.find_element(By.ID, "resume").click()
     page.wait_states(driver, "streaming", count=2)
     page.wait(driver, "/ready 200", lambda _: demo.get("/ready") == 200)
+    page.wait(driver, "both reconnections in the connection events", lambda d: logged("reconnected")(d) | logged("connected")(d) == {"stocks", "options"})
     check_console(driver)
     return "paused → /ready 503 → streaming → /ready 200"
 

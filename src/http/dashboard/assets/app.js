@@ -6,7 +6,7 @@ import { call, liveSocket, setToken, token, Unauthorized } from "./api.js";
 import { AlertTable } from "./alerts.js";
 import { RateChart } from "./chart.js";
 import { byId } from "./dom.js";
-import { FeedView } from "./feeds.js";
+import { FeedView, StatusLog } from "./feeds.js";
 
 const POLL_MS = 2000;
 const BACKFILL = 200;
@@ -14,6 +14,7 @@ const BACKFILL = 200;
 const alerts = new AlertTable();
 const chart = new RateChart();
 const feeds = new FeedView(removeTopic);
+const statusLog = new StatusLog();
 const conn = byId("conn");
 let started = false;
 let pollTimer = null;
@@ -72,6 +73,7 @@ function onMessage(message) {
     if (data.type === "alert") alerts.addAlert(data);
     else if (data.type === "enrichment") alerts.addEnrichment(data);
   } else if (message.topic === "status") {
+    statusLog.add(data);
     // A connection changed state: show it now rather than at the next poll.
     poll();
   }

@@ -37,6 +37,11 @@ export function ago(ms) {
   return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
 }
 
+/** `350 ms` under a second, else as `ago` says it. */
+export function duration(ms) {
+  return ms < 1000 ? `${Math.max(0, Math.round(ms))} ms` : ago(ms);
+}
+
 /** A number with at most `digits` decimals, thousands separated. */
 export function num(value, digits = 2) {
   if (typeof value !== "number" || !Number.isFinite(value)) return "–";

@@ -3,7 +3,10 @@
 // queue and its sheds, reconnects, decode errors; queues and drops per stage;
 // REST latency and cache hits.
 
-import { el, byId, ago, clock, num } from "./dom.js";
+import { el, byId, ago, clock, duration, num } from "./dom.js";
+
+/** Connection events kept on the page. */
+export const MAX_EVENTS = 50;
 
 const HEALTHY = new Set(["streaming"]);
 const WAITING = new Set(["connecting", "awaiting_greeting", "authenticating", "subscribing", "backoff"]);
@@ -107,4 +110,28 @@ function restLine(stats, prev) {
   const alerts = Object.values(stats.alerts).reduce((a, b) => a + b, 0);
   return `REST: ${num(r.requests, 0)} requests, mean latency ${latency}, ${num(r.cache_hits, 0)} cache hits, ` +
     `${num(r.in_flight, 0)} in flight · ${num(alerts, 0)} alerts · live clients: ${num(stats.ws_clients, 0)}`;
+}
+
+/** The `status` records pushed over `/ws` (connected, paused, reconnected
+ * with the gap, ...), newest first, at most MAX_EVENTS. */
+export class StatusLog {
+  constructor() {
+    this.list = byId("events");
+  }
+
+  add(record) {
+    if (typeof record?.feed !== "string" || typeof record?.state !== "string") return;
+    let text = record.message || "";
+    if (typeof record.gap_from_ms === "number" && typeof record.gap_to_ms === "number") {
+      text += ` (gap ${duration(record.gap_to_ms - record.gap_from_ms)} from ${clock(record.gap_from_ms)})`;
+    }
+    this.list.prepend(
+      el("li", { "data-feed": record.feed, "data-state": record.state },
+        el("span", { class: "muted", text: clock(record.at_ms) }), " ",
+        el("strong", { text: record.feed }), " ",
+        el("span", { class: `badge state-${record.state}`, text: record.state.replace(/_/g, " ") }), " ",
+        el("span", { class: "message", text })),
+    );
+    while (this.list.children.length > MAX_EVENTS) this.list.lastElementChild.remove();
+  }
 }
