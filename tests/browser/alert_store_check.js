@@ -62,6 +62,9 @@ const done = arguments[arguments.length - 1];
     enrichment: { status: "ok", details: { contract_type: "put", strike_price: 450, expiration_date: "2026-12-18" } },
   });
   expect(/put\s*450 exp 2026-12-18/.test(enriched.querySelector(".enrichment").textContent), "contract details");
+  const flow = alertRow({ alert: alert(12, { symbol: "NVDA", underlying: "NVDA", scope: "underlying" }), enrichment: null });
+  expect(flow.textContent.includes("(options flow)"), "an underlying's alert says options flow");
+  expect(!enriched.textContent.includes("options flow"), "a symbol's alert does not");
   const failed = alertRow({ alert: alert(11), enrichment: { status: "timeout", error: "no answer" } });
   expect(failed.querySelector(".enrichment").textContent === "timeout: no answer", "a failed enrichment says why");
   done({ failures });

@@ -119,10 +119,12 @@ export class AlertTable {
 }
 
 /** One table row. An alert's `rule` names it when present (rules beyond the
- * three built-in kinds), and its `explanation` is shown under it. */
+ * three built-in kinds), its `explanation` is shown under it, and an alert
+ * about all the options of an underlying says so. */
 export function alertRow({ alert, enrichment }) {
   const name = (alert.rule || alert.kind || "").replace(/_/g, " ");
   const kind = el("td", {}, el("span", { class: `kind kind-${alert.kind}`, text: name }));
+  if (alert.scope === "underlying") kind.append(el("span", { class: "muted", text: " (options flow)" }));
   if (typeof alert.explanation === "string" && alert.explanation) {
     kind.append(el("div", { class: "explanation", text: alert.explanation }));
   }
