@@ -141,6 +141,7 @@ impl PipelineBuilder {
         let sinks = w.line_sinks(sink_specs, &mut outputs);
         let alerts = w.alert_ring(config.pipeline.alert_ring, &mut outputs);
         w.subscribers(output_subscribers, &mut outputs);
+        w.nats_publisher(&config.nats, &mut outputs)?;
         // The hub behind `/ws`: outputs and trades, like an extension actor.
         let (hub, hub_events) = match hub {
             Some(mailbox) => {

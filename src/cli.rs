@@ -67,6 +67,10 @@ pub struct RunArgs {
     /// loopback needs TAPEWATCH_TOKEN.
     #[arg(long)]
     http_bind: Option<std::net::SocketAddr>,
+    /// Also publish alerts and enrichments to this NATS JetStream server
+    /// (e.g. `nats://127.0.0.1:4222`).
+    #[arg(long)]
+    nats: Option<String>,
 }
 
 /// Exit status for a configuration error.
@@ -132,6 +136,9 @@ pub fn apply_flags(config: &mut Config, args: &RunArgs) {
     }
     if let Some(bind) = args.http_bind {
         config.http.bind = bind;
+    }
+    if let Some(url) = &args.nats {
+        config.nats.url = Some(url.clone());
     }
 }
 

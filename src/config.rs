@@ -44,6 +44,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// What is kept across restarts of the process.
     pub state: StateConfig,
+    /// Publishing alerts and enrichments to NATS JetStream.
+    pub nats: crate::nats::NatsConfig,
 }
 
 /// What is kept across restarts of the process (the `[state]` section).
@@ -74,6 +76,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             http: HttpConfig::default(),
             state: StateConfig::default(),
+            nats: crate::nats::NatsConfig::default(),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod credentials;
 pub mod demo;
 pub mod http;
 pub mod logging;
+pub mod nats;
 pub mod pipeline;
 pub mod pretty;
 pub mod progress;

@@ -143,6 +143,14 @@ impl Config {
                 ));
             }
         }
+        if let Some(message) = self.nats.problem() {
+            return Err(invalid("nats".into(), message));
+        }
+        if let Some(url) = &self.nats.url {
+            if url.trim().is_empty() {
+                return Err(invalid("nats.url".into(), "is empty (leave it unset to publish nothing)"));
+            }
+        }
         if let Err((key, message)) = self.http.validate() {
             return Err(invalid(format!("http.{key}"), &message));
         }

@@ -15,6 +15,7 @@ use tapewatch_sim::SimHandle;
 use tokio::sync::mpsc;
 
 pub mod http;
+pub mod nats;
 pub mod ws;
 
 /// Forwards every output record into a channel the test reads.

@@ -1,0 +1,57 @@
+//! The `[nats]` section: where alerts and enrichments are published.
+
+use serde::{Deserialize, Serialize};
+
+/// The JetStream stream that holds alerts and enrichments.
+pub const ALERTS_STREAM: &str = "TAPEWATCH_ALERTS";
+/// Subject of every alert.
+pub const ALERTS_SUBJECT: &str = "tapewatch.alerts";
+/// Subject of every enrichment.
+pub const ENRICHMENTS_SUBJECT: &str = "tapewatch.enrichments";
+
+/// Publishing to NATS JetStream (off unless `url` is set).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NatsConfig {
+    /// Server URL, e.g. `nats://127.0.0.1:4222`; unset: nothing is published.
+    pub url: Option<String>,
+    /// How long JetStream drops a republished alert with the same id, seconds.
+    pub duplicate_window_secs: u64,
+    /// Publishes awaiting their acknowledgement at most; beyond it records
+    /// wait in a bounded backlog.
+    pub max_inflight: usize,
+    /// Records waiting while NATS is slow or unreachable; beyond it they are
+    /// shed and counted in `tapewatch_dropped_total{stage="nats"}`.
+    pub backlog: usize,
+    /// Deadline of each connection attempt, stream creation and publish, ms.
+    pub timeout_ms: u64,
+}
+
+impl Default for NatsConfig {
+    fn default() -> Self {
+        NatsConfig {
+            url: None,
+            duplicate_window_secs: 600,
+            max_inflight: 256,
+            backlog: 10_000,
+            timeout_ms: 5_000,
+        }
+    }
+}
+
+impl NatsConfig {
+    /// Why these values cannot work, if they cannot.
+    pub fn problem(&self) -> Option<&'static str> {
+        if self.max_inflight == 0 {
+            Some("max_inflight must be at least 1")
+        } else if self.backlog == 0 {
+            Some("backlog must be at least 1")
+        } else if self.timeout_ms == 0 {
+            Some("timeout_ms must be at least 1")
+        } else if self.duplicate_window_secs == 0 {
+            Some("duplicate_window_secs must be at least 1")
+        } else {
+            None
+        }
+    }
+}
