@@ -26,6 +26,7 @@ use crate::pipeline::{Pipeline, PipelineHandle};
 use crate::sinks;
 
 mod feed_stops;
+mod nats_stage;
 mod stages;
 mod supervise;
 mod wiring;
@@ -141,7 +142,12 @@ impl PipelineBuilder {
         let sinks = w.line_sinks(sink_specs, &mut outputs);
         let alerts = w.alert_ring(config.pipeline.alert_ring, &mut outputs);
         w.subscribers(output_subscribers, &mut outputs);
-        w.nats_publisher(&config.nats, &mut outputs)?;
+        // `tapewatch ingest`: decoded events go to JetStream, not to a detector.
+        let ingest = config.nats.ingest_partitions;
+        let nats_events = w.nats_publisher(&config.nats, ingest, &mut outputs)?;
+        if ingest.is_some() && nats_events.is_none() {
+            return Err(StartError::Config("ingest needs a NATS URL".into()));
+        }
         // The hub behind `/ws`: outputs and trades, like an extension actor.
         let (hub, hub_events) = match hub {
             Some(mailbox) => {
@@ -152,7 +158,11 @@ impl PipelineBuilder {
         };
         // AnomalyDetector ──EnrichRequest──▶ RestFetcher ──▶ outputs.
         let (rest, rest_fetcher) = w.rest_fetcher(&config, rest_key, &outputs)?;
-        let detector = w.detector(&config, &outputs, rest);
+        // Ingest hands the events to JetStream instead of detecting on them.
+        let detector = match nats_events {
+            Some(nats) => nats,
+            None => w.detector(&config, &outputs, rest),
+        };
         // MessageHandler ──Events──▶ the detector and extension actors.
         let events = w.events(detector, hub_events, event_subscribers);
         // WsSession ──RawFrame──▶ MessageHandler, one pair per feed.

@@ -1,4 +1,4 @@
-//! The command line: `tapewatch run`, `tapewatch sim`, `tapewatch demo`.
+//! The command line: `tapewatch run`, `tapewatch ingest`, `tapewatch sim`, `tapewatch demo`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +34,20 @@ enum Command {
     Sim(tapewatch_sim::cli::SimArgs),
     /// Run the simulator and the pipeline together: no key, no network.
     Demo(crate::demo::DemoArgs),
+    /// Read the feeds and publish their decoded events to NATS JetStream,
+    /// partitioned for `tapewatch worker`s; detects nothing itself.
+    Ingest(IngestArgs),
+}
+
+/// Flags of `tapewatch ingest`: those of `run` (`--nats` required) and the
+/// number of partitions.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// How many partitions (`tapewatch.events.0` .. `N-1`).
+    #[arg(long)]
+    partitions: u32,
 }
 
 /// Flags of `tapewatch run`; each overrides the config file.
@@ -83,9 +97,17 @@ pub fn main() -> ExitCode {
     let system = actix_rt::System::new();
     let code = system.block_on(async move {
         match cli.command {
-            Command::Run(args) => run(args).await,
+            Command::Run(args) => run_with(args, |_| {}).await,
             Command::Sim(args) => tapewatch_sim::cli::serve(args, service::signals()).await,
             Command::Demo(args) => crate::demo::run(args).await,
+            Command::Ingest(args) => {
+                if args.run.nats.is_none() {
+                    eprintln!("tapewatch: ingest needs --nats URL");
+                    return EXIT_CONFIG;
+                }
+                let partitions = args.partitions;
+                run_with(args.run, move |c| c.nats.ingest_partitions = Some(partitions)).await
+            }
         }
     });
     ExitCode::from(code)
@@ -142,7 +164,7 @@ pub fn apply_flags(config: &mut Config, args: &RunArgs) {
     }
 }
 
-async fn run(args: RunArgs) -> u8 {
+async fn run_with(args: RunArgs, mode: impl FnOnce(&mut Config)) -> u8 {
     let mut config = match &args.config {
         Some(path) => match Config::load(path) {
             Ok(c) => c,
@@ -151,6 +173,7 @@ async fn run(args: RunArgs) -> u8 {
         None => Config::default(),
     };
     apply_flags(&mut config, &args);
+    mode(&mut config);
     if let Err(e) = config.validate("command line") {
         return config_error(&e);
     }

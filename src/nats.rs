@@ -7,12 +7,21 @@
 //! anything local to the process, so an alert raised again (a restarted
 //! process reading the same trades) is a duplicate that JetStream drops within
 //! the stream's duplicate window.
+//!
+//! `tapewatch ingest` publishes decoded events instead, one message per frame
+//! and partition ([`wire`]), to `tapewatch.events.<partition>` in the stream
+//! [`EVENTS_STREAM`] ([`partition`] tells which).
 
 mod config;
+mod ingest;
+mod metrics;
+pub mod partition;
 mod publisher;
+pub mod wire;
 
-pub use config::{NatsConfig, ALERTS_STREAM, ALERTS_SUBJECT, ENRICHMENTS_SUBJECT};
-pub use publisher::{NatsMetrics, NatsPublisher};
+pub use config::{NatsConfig, ALERTS_STREAM, ALERTS_SUBJECT, ENRICHMENTS_SUBJECT, EVENTS_STREAM};
+pub use metrics::NatsMetrics;
+pub use publisher::NatsPublisher;
 
 use tapewatch_actors::messages::Anomaly;
 

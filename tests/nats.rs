@@ -148,3 +148,105 @@ async fn a_second_run_over_the_same_trades_adds_no_message() {
     };
     assert_eq!(ids(&stored_second), ids(&stored_first), "nothing added");
 }
+
+/// Every message of a stream, in order, through an ephemeral consumer.
+async fn all_messages(url: &str, stream: &str) -> Vec<jetstream::Message> {
+    use futures_util::StreamExt;
+    let client = async_nats::connect(url).await.expect("connects");
+    let js = jetstream::new(client);
+    let mut stream = js.get_stream(stream).await.expect("stream exists");
+    let total = stream.info().await.expect("stream info").state.messages as usize;
+    let consumer = stream
+        .create_consumer(jetstream::consumer::pull::Config {
+            ack_policy: jetstream::consumer::AckPolicy::None,
+            ..Default::default()
+        })
+        .await
+        .expect("consumer");
+    let mut out = Vec::with_capacity(total);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while out.len() < total {
+        assert!(tokio::time::Instant::now() < deadline, "read {} of {total}", out.len());
+        let mut batch = consumer
+            .batch()
+            .max_messages(1000)
+            .expires(Duration::from_secs(1))
+            .messages()
+            .await
+            .expect("batch");
+        while let Some(msg) = batch.next().await {
+            out.push(msg.expect("message"));
+        }
+    }
+    out
+}
+
+#[actix::test]
+async fn ingest_publishes_every_trade_once_to_the_partition_of_its_underlying() {
+    use tapewatch::nats::partition::partition_of;
+    use tapewatch::nats::EVENTS_STREAM;
+    const PARTITIONS: u32 = 3;
+    let nats = NatsServer::start();
+    let sim = sim::start(SimConfig {
+        key: Some(ApiKey::new("k")),
+        script: ScriptConfig {
+            total_events: Some(TRADES),
+            quotes: false,
+            ..ScriptConfig::default()
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    let mut config = config_for(&sim, &["stocks", "options"]);
+    config.nats.url = Some(nats.url.clone());
+    config.nats.ingest_partitions = Some(PARTITIONS);
+    let pipeline = tapewatch::app::builder(config, key("k"))
+        .start()
+        .expect("pipeline starts");
+    let trades = pipeline.metrics.events(EventKind::Trade).clone();
+    assert!(
+        eventually(Duration::from_secs(60), || trades.get() == 2 * TRADES).await,
+        "decoded {} of {} trades",
+        trades.get(),
+        2 * TRADES
+    );
+    let metrics = pipeline.metrics.clone();
+    assert!(
+        eventually(Duration::from_secs(30), || metric(&metrics.render(), "tapewatch_nats_pending") == 0
+            && metric(&metrics.render(), "tapewatch_nats_published_total{subject=\"events\"}") > 0)
+        .await,
+        "every batch acknowledged"
+    );
+    let text = pipeline.metrics.render();
+    assert_eq!(metric(&text, "tapewatch_dropped_total{stage=\"nats\"}"), 0);
+    assert_eq!(pipeline.metrics.alerts_total(), 0, "ingest detects nothing");
+    let published = metric(&text, "tapewatch_nats_published_total{subject=\"events\"}");
+    pipeline.shutdown(Duration::from_secs(2)).await;
+    sim.stop().await;
+
+    let messages = all_messages(&nats.url, EVENTS_STREAM).await;
+    assert_eq!(messages.len() as u64, published, "one message per acknowledged batch");
+    let mut ids = std::collections::HashSet::new();
+    let mut events = 0;
+    for msg in &messages {
+        let partition: u32 = msg
+            .subject
+            .strip_prefix("tapewatch.events.")
+            .and_then(|p| p.parse().ok())
+            .expect("a partition subject");
+        assert!(partition < PARTITIONS);
+        let id = msg.headers.as_ref().and_then(|h| h.get("Nats-Msg-Id")).expect("id");
+        assert!(ids.insert(id.to_string()), "id {id} used twice");
+        let batch: Value = serde_json::from_slice(&msg.payload).expect("JSON batch");
+        let list = batch["events"].as_array().expect("events");
+        assert!(!list.is_empty(), "no empty batch");
+        for event in list {
+            assert_eq!(event["type"], "trade");
+            let symbol = event["symbol"].as_str().expect("symbol");
+            assert_eq!(partition_of(symbol, PARTITIONS), partition, "{symbol}");
+            events += 1;
+        }
+    }
+    assert_eq!(events, 2 * TRADES, "every trade exactly once");
+}

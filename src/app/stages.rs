@@ -19,7 +19,7 @@ use tapewatch_actors::provider::Provider;
 use tapewatch_actors::rest_fetcher::{RestClient, RestFetcher, RestFetcherDeps};
 use tapewatch_actors::secret::{ApiKey, Credentials};
 use tapewatch_actors::sink::LineSink;
-use tapewatch_actors::stage::{Fanout, Slot, StageGauge, StageSender};
+use tapewatch_actors::stage::{Fanout, Slot, StageSender};
 use tapewatch_actors::subscription_store::SubscriptionStore;
 use tapewatch_actors::ws_session::{GetSessionState, SessionDeps, SessionShared, WsSession};
 
@@ -83,36 +83,6 @@ impl Wiring {
         );
         outputs.push(StageSender::with_slot(slot, gauge));
         alerts
-    }
-
-    /// The JetStream publisher of alerts and enrichments, fed like any sink,
-    /// when `nats.url` is set; its drops count as `nats`.
-    pub fn nats_publisher(
-        &mut self,
-        config: &crate::nats::NatsConfig,
-        outputs: &mut Fanout<Output>,
-    ) -> Result<(), StartError> {
-        use crate::nats::{NatsMetrics, NatsPublisher};
-        if config.url.is_none() {
-            return Ok(());
-        }
-        let nats = NatsMetrics::new(&self.metrics)
-            .map_err(|e| StartError::Config(format!("NATS metrics: {e}")))?;
-        let gauge = StageGauge::new(&self.metrics, "nats");
-        let (config, g, arb) = (config.clone(), gauge.clone(), self.io.handle());
-        let queue = self.queues.sink_queue;
-        let (slot, _) = child(
-            &mut self.children,
-            "nats".into(),
-            Some(gauge.clone()),
-            |a: &Addr<NatsPublisher>| a.clone().recipient::<Output>(),
-            move || {
-                let (config, nats, gauge) = (config.clone(), nats.clone(), g.clone());
-                bounded(&arb, queue, move || NatsPublisher::new(config, nats, gauge))
-            },
-        );
-        outputs.push(StageSender::with_slot(slot, gauge));
-        Ok(())
     }
 
     /// The hub behind `/ws`, supervised like the pipeline's actors: it gets

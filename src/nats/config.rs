@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 
 /// The JetStream stream that holds alerts and enrichments.
 pub const ALERTS_STREAM: &str = "TAPEWATCH_ALERTS";
+/// The JetStream stream that holds decoded events, by partition.
+pub const EVENTS_STREAM: &str = "TAPEWATCH_EVENTS";
 /// Subject of every alert.
 pub const ALERTS_SUBJECT: &str = "tapewatch.alerts";
 /// Subject of every enrichment.
@@ -25,6 +27,10 @@ pub struct NatsConfig {
     pub backlog: usize,
     /// Deadline of each connection attempt, stream creation and publish, ms.
     pub timeout_ms: u64,
+    /// Set by `tapewatch ingest --partitions N`: the pipeline publishes its
+    /// decoded events in N partitions and detects nothing itself.
+    #[serde(skip)]
+    pub ingest_partitions: Option<u32>,
 }
 
 impl Default for NatsConfig {
@@ -35,6 +41,7 @@ impl Default for NatsConfig {
             max_inflight: 256,
             backlog: 10_000,
             timeout_ms: 5_000,
+            ingest_partitions: None,
         }
     }
 }
@@ -48,6 +55,8 @@ impl NatsConfig {
             Some("backlog must be at least 1")
         } else if self.timeout_ms == 0 {
             Some("timeout_ms must be at least 1")
+        } else if self.ingest_partitions == Some(0) {
+            Some("partitions must be at least 1")
         } else if self.duplicate_window_secs == 0 {
             Some("duplicate_window_secs must be at least 1")
         } else {

@@ -10,8 +10,9 @@
 //! time out. async-nats reconnects on its own; until the stream exists,
 //! records wait in the backlog.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::num::NonZeroUsize;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -19,12 +20,15 @@ use async_nats::jetstream::{self, message::PublishMessage, stream};
 use bytes::Bytes;
 use lru::LruCache;
 use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts};
-use tapewatch_actors::messages::{Crash, Output};
+use tapewatch_actors::events::Event;
+use tapewatch_actors::messages::{Crash, EventBatch, Events, Output};
 use tapewatch_actors::metrics::Metrics;
 use tapewatch_actors::stage::StageGauge;
 
+use super::partition::{events_subject, partition_of, EVENTS_SUBJECT_PREFIX};
+use super::wire::{batch_msg_id, WireBatch};
 use super::{alert_msg_id, enrichment_msg_id, NatsConfig};
-use super::{ALERTS_STREAM, ALERTS_SUBJECT, ENRICHMENTS_SUBJECT};
+use super::{ALERTS_STREAM, ALERTS_SUBJECT, ENRICHMENTS_SUBJECT, EVENTS_STREAM};
 
 /// How many recent alerts the publisher remembers, to give each enrichment
 /// the id of its alert.
@@ -32,76 +36,29 @@ const REMEMBERED_ALERTS: usize = 8192;
 /// Wait before trying to create the stream again after a failure.
 const RETRY: Duration = Duration::from_secs(1);
 
-/// The publisher's metrics, registered once per pipeline.
-#[derive(Clone)]
-pub struct NatsMetrics {
-    /// `tapewatch_nats_published_total{subject}`: acknowledged by JetStream
-    /// (duplicates included).
-    pub published: IntCounterVec,
-    /// `tapewatch_nats_duplicates_total`: publishes JetStream dropped as duplicates.
-    pub duplicates: IntCounter,
-    /// `tapewatch_nats_ready`: 1 once the stream exists and the last publish
-    /// succeeded.
-    pub ready: IntGauge,
-    /// `tapewatch_nats_pending`: publishes in flight plus the backlog.
-    pub pending: IntGauge,
-    dropped: IntCounter,
-}
-
-impl NatsMetrics {
-    /// Registers the metrics in the pipeline's registry.
-    pub fn new(metrics: &Metrics) -> Result<Self, prometheus::Error> {
-        let published = IntCounterVec::new(
-            Opts::new(
-                "tapewatch_nats_published_total",
-                "Records acknowledged by JetStream, by subject.",
-            ),
-            &["subject"],
-        )?;
-        let duplicates = IntCounter::new(
-            "tapewatch_nats_duplicates_total",
-            "Publishes JetStream dropped as duplicates of an earlier message id.",
-        )?;
-        let ready = IntGauge::new(
-            "tapewatch_nats_ready",
-            "1 while the alerts stream exists and publishing succeeds.",
-        )?;
-        let pending = IntGauge::new(
-            "tapewatch_nats_pending",
-            "Publishes awaiting acknowledgement plus records in the backlog.",
-        )?;
-        metrics.registry.register(Box::new(published.clone()))?;
-        metrics.registry.register(Box::new(duplicates.clone()))?;
-        metrics.registry.register(Box::new(ready.clone()))?;
-        metrics.registry.register(Box::new(pending.clone()))?;
-        for subject in [ALERTS_SUBJECT, ENRICHMENTS_SUBJECT] {
-            published.with_label_values(&[subject]);
-        }
-        Ok(NatsMetrics {
-            published,
-            duplicates,
-            ready,
-            pending,
-            dropped: metrics.dropped("nats"),
-        })
-    }
-}
-
 /// One record on its way to JetStream.
-struct Record {
-    subject: &'static str,
-    id: String,
-    payload: Bytes,
+pub(super) struct Record {
+    pub subject: String,
+    /// The `subject` label of `tapewatch_nats_published_total`.
+    pub label: &'static str,
+    pub id: String,
+    pub payload: Bytes,
 }
 
 /// Publishes alerts and enrichments; see the module doc.
 pub struct NatsPublisher {
     config: NatsConfig,
+    /// Set by `tapewatch ingest`: decoded events are published too, into
+    /// this many partitions.
+    partitions: Option<u32>,
+    /// The ingest process's id in batch ids, and each feed's frame count.
+    pub(super) run: u64,
+    pub(super) frames: HashMap<Arc<str>, u64>,
     js: Option<jetstream::Context>,
     backlog: VecDeque<Record>,
     inflight: usize,
     alert_ids: LruCache<u64, String>,
-    metrics: NatsMetrics,
+    pub(super) metrics: NatsMetrics,
     gauge: StageGauge,
 }
 
@@ -110,6 +67,9 @@ impl NatsPublisher {
     pub fn new(config: NatsConfig, metrics: NatsMetrics, gauge: StageGauge) -> Self {
         NatsPublisher {
             config,
+            partitions: None,
+            run: 0,
+            frames: HashMap::new(),
             js: None,
             backlog: VecDeque::new(),
             inflight: 0,
@@ -117,6 +77,14 @@ impl NatsPublisher {
             metrics,
             gauge,
         }
+    }
+
+    /// Also publishes decoded events, into `partitions` partitions, with
+    /// `run` telling this process's batch ids from another's.
+    pub fn with_events(mut self, partitions: u32, run: u64) -> Self {
+        self.partitions = Some(partitions.max(1));
+        self.run = run;
+        self
     }
 
     fn timeout(&self) -> Duration {
@@ -131,6 +99,7 @@ impl NatsPublisher {
         };
         let timeout = self.timeout();
         let window = Duration::from_secs(self.config.duplicate_window_secs);
+        let events = self.partitions.is_some();
         let fut = async move {
             let client = async_nats::ConnectOptions::new()
                 .connection_timeout(timeout)
@@ -146,11 +115,25 @@ impl NatsPublisher {
                 storage: stream::StorageType::File,
                 ..Default::default()
             };
-            match tokio::time::timeout(timeout, js.get_or_create_stream(config)).await {
-                Ok(Ok(_)) => Ok(js),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err("creating the stream timed out".to_owned()),
+            let mut streams = vec![config];
+            if events {
+                streams.push(stream::Config {
+                    name: EVENTS_STREAM.to_owned(),
+                    subjects: vec![format!("{EVENTS_SUBJECT_PREFIX}*")],
+                    duplicate_window: window,
+                    storage: stream::StorageType::File,
+                    ..Default::default()
+                });
             }
+            for config in streams {
+                let name = config.name.clone();
+                match tokio::time::timeout(timeout, js.get_or_create_stream(config)).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => return Err(format!("stream {name}: {e}")),
+                    Err(_) => return Err(format!("creating the stream {name} timed out")),
+                }
+            }
+            Ok(js)
         };
         ctx.spawn(fut.into_actor(self).map(|result, act, ctx| match result {
             Ok(js) => {
@@ -177,7 +160,7 @@ impl NatsPublisher {
             };
             self.inflight += 1;
             let (js, timeout) = (js.clone(), self.timeout());
-            let subject = record.subject;
+            let (subject, label) = (record.subject, record.label);
             let fut = async move {
                 let message = PublishMessage::build()
                     .payload(record.payload)
@@ -198,7 +181,7 @@ impl NatsPublisher {
                 act.inflight -= 1;
                 match result {
                     Ok(ack) => {
-                        act.metrics.published.with_label_values(&[subject]).inc();
+                        act.metrics.published.with_label_values(&[label]).inc();
                         if ack.duplicate {
                             act.metrics.duplicates.inc();
                         }
@@ -207,7 +190,7 @@ impl NatsPublisher {
                     Err(e) => {
                         act.metrics.dropped.inc();
                         act.metrics.ready.set(0);
-                        tracing::warn!(error = %e, subject, "a record was not published to NATS");
+                        tracing::warn!(error = %e, subject = label, "a record was not published to NATS");
                     }
                 }
                 act.update_pending();
@@ -248,7 +231,8 @@ impl NatsPublisher {
         };
         let payload = serde_json::to_vec(output).ok()?;
         Some(Record {
-            subject,
+            subject: subject.to_owned(),
+            label: subject,
             id,
             payload: Bytes::from(payload),
         })
@@ -263,20 +247,41 @@ impl Actor for NatsPublisher {
     }
 }
 
-impl Handler<Output> for NatsPublisher {
-    type Result = ();
-
-    fn handle(&mut self, output: Output, ctx: &mut Context<Self>) {
-        self.gauge.taken();
-        let Some(record) = self.record(&output) else {
-            return;
-        };
+impl NatsPublisher {
+    /// Takes a record into the backlog, or sheds it when the backlog is full.
+    fn offer(&mut self, record: Record, ctx: &mut Context<Self>) {
         if self.backlog.len() >= self.config.backlog {
             self.metrics.dropped.inc();
             return;
         }
         self.backlog.push_back(record);
         self.drain(ctx);
+    }
+
+}
+
+impl Handler<Events> for NatsPublisher {
+    type Result = ();
+
+    fn handle(&mut self, events: Events, ctx: &mut Context<Self>) {
+        self.gauge.taken();
+        let Some(partitions) = self.partitions else {
+            return;
+        };
+        for record in self.event_records(&events.0, partitions) {
+            self.offer(record, ctx);
+        }
+    }
+}
+
+impl Handler<Output> for NatsPublisher {
+    type Result = ();
+
+    fn handle(&mut self, output: Output, ctx: &mut Context<Self>) {
+        self.gauge.taken();
+        if let Some(record) = self.record(&output) {
+            self.offer(record, ctx);
+        }
     }
 }
 
