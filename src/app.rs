@@ -163,11 +163,19 @@ impl PipelineBuilder {
             Some(nats) => nats,
             None => w.detector(&config, &outputs, rest),
         };
+        let to_detector = detector.clone();
         // MessageHandler ──Events──▶ the detector and extension actors.
         let events = w.events(detector, hub_events, event_subscribers);
+        // `tapewatch worker`: a partition from JetStream in place of the feeds.
+        w.nats_source(&config.nats, &events, to_detector)?;
+        let feeds = if config.nats.worker.is_some() {
+            &[][..]
+        } else {
+            &config.feeds[..]
+        };
         // WsSession ──RawFrame──▶ MessageHandler, one pair per feed.
         let mut sessions = Vec::new();
-        for (i, feed) in config.feeds.iter().enumerate() {
+        for (i, feed) in feeds.iter().enumerate() {
             let spec = FeedSpec {
                 name: feed.name.as_str().into(),
                 url: config.feed_url(i).unwrap_or_else(|| feed.url.clone()),

@@ -1,4 +1,4 @@
-//! The command line: `tapewatch run`, `tapewatch ingest`, `tapewatch sim`, `tapewatch demo`.
+//! The command line: `tapewatch run`, `tapewatch ingest`, `tapewatch worker`, `tapewatch sim`, `tapewatch demo`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +37,23 @@ enum Command {
     /// Read the feeds and publish their decoded events to NATS JetStream,
     /// partitioned for `tapewatch worker`s; detects nothing itself.
     Ingest(IngestArgs),
+    /// Detect and enrich on one partition of the events `ingest` publishes,
+    /// as `run` does on its feeds.
+    Worker(WorkerArgs),
+}
+
+/// Flags of `tapewatch worker`: those of `run` (`--nats` required; the feed
+/// flags have no effect) and the partition to consume.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// The partition this worker consumes, below `--partitions`.
+    #[arg(long)]
+    partition: u32,
+    /// How many partitions the ingest publishes.
+    #[arg(long)]
+    partitions: u32,
 }
 
 /// Flags of `tapewatch ingest`: those of `run` (`--nats` required) and the
@@ -106,7 +123,21 @@ pub fn main() -> ExitCode {
                     return EXIT_CONFIG;
                 }
                 let partitions = args.partitions;
-                run_with(args.run, move |c| c.nats.ingest_partitions = Some(partitions)).await
+                run_with(args.run, move |c| {
+                    c.nats.ingest_partitions = Some(partitions)
+                })
+                .await
+            }
+            Command::Worker(args) => {
+                if args.run.nats.is_none() {
+                    eprintln!("tapewatch: worker needs --nats URL");
+                    return EXIT_CONFIG;
+                }
+                let partition = crate::nats::WorkerPartition {
+                    index: args.partition,
+                    of: args.partitions,
+                };
+                run_with(args.run, move |c| c.nats.worker = Some(partition)).await
             }
         }
     });

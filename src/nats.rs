@@ -17,11 +17,13 @@ mod ingest;
 mod metrics;
 pub mod partition;
 mod publisher;
+mod source;
 pub mod wire;
 
 pub use config::{NatsConfig, ALERTS_STREAM, ALERTS_SUBJECT, ENRICHMENTS_SUBJECT, EVENTS_STREAM};
 pub use metrics::NatsMetrics;
 pub use publisher::NatsPublisher;
+pub use source::{NatsSource, SourceDeps, WorkerPartition};
 
 use tapewatch_actors::messages::Anomaly;
 

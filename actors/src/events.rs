@@ -4,7 +4,7 @@
 //! `O:`-prefixed OCC option ticker) are stored inline, so decoding a trade does not
 //! allocate for its symbol.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 use smol_str::SmolStr;
 
@@ -22,7 +22,7 @@ pub fn is_ticker_char(c: char) -> bool {
 pub type Conditions = SmallVec<[i32; 4]>;
 
 /// The asset class an event belongs to, derived from its symbol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AssetClass {
     /// US equities.
@@ -45,7 +45,7 @@ impl AssetClass {
 }
 
 /// One executed trade.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trade {
     /// Ticker.
     pub symbol: Symbol,
@@ -66,7 +66,7 @@ pub struct Trade {
 }
 
 /// A top-of-book quote.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Quote {
     /// Ticker.
     pub symbol: Symbol,
@@ -85,7 +85,7 @@ pub struct Quote {
 }
 
 /// The window an aggregate bar covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AggWindow {
     /// One second (Polygon `A`).
@@ -97,7 +97,7 @@ pub enum AggWindow {
 }
 
 /// An aggregate bar.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Aggregate {
     /// Ticker.
     pub symbol: Symbol,
@@ -124,7 +124,7 @@ pub struct Aggregate {
 }
 
 /// A provider status message (`connected`, `auth_success`, `success`, `error`, ...).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Status {
     /// The provider's status word.
     pub status: String,
@@ -133,7 +133,7 @@ pub struct Status {
 }
 
 /// Any decoded event.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Event {
     /// A trade.

@@ -5,13 +5,13 @@
 use std::sync::{Arc, OnceLock};
 
 use actix::prelude::*;
-use tapewatch_actors::messages::{Events, Output};
+use tapewatch_actors::messages::{Crash, Events, Output};
 use tapewatch_actors::stage::{Fanout, Slot, StageGauge, StageSender};
 
-use super::supervise::{bounded, child_also};
+use super::supervise::{bounded, child, child_also};
 use super::wiring::Wiring;
 use super::StartError;
-use crate::nats::{NatsConfig, NatsMetrics, NatsPublisher};
+use crate::nats::{NatsConfig, NatsMetrics, NatsPublisher, NatsSource, SourceDeps};
 
 impl Wiring {
     /// Starts the publisher when `nats.url` is set; with `partitions` it also
@@ -65,5 +65,49 @@ impl Wiring {
             (Some(_), Some(slot)) => Some(StageSender::with_slot(slot.clone(), gauge)),
             _ => None,
         })
+    }
+
+    /// `tapewatch worker`: the source that reads the worker's partition from
+    /// JetStream and feeds `events`, on the hot arbiter like the sessions it
+    /// replaces.
+    pub fn nats_source(
+        &mut self,
+        config: &NatsConfig,
+        events: &Fanout<Events>,
+        detector: StageSender<Events>,
+    ) -> Result<(), StartError> {
+        let Some(partition) = config.worker else {
+            return Ok(());
+        };
+        let malformed = prometheus::IntCounter::new(
+            "tapewatch_nats_malformed_total",
+            "Messages on an event subject that were not an event batch, skipped.",
+        )
+        .and_then(|c| {
+            self.metrics.registry.register(Box::new(c.clone()))?;
+            Ok(c)
+        })
+        .map_err(|e| StartError::Config(format!("NATS metrics: {e}")))?;
+        let deps = SourceDeps {
+            config: config.clone(),
+            partition,
+            events: events.clone(),
+            detector,
+            detector_queue: self.queues.detector_queue,
+            metrics: self.metrics.clone(),
+            malformed,
+        };
+        let arb = self.hot.handle();
+        child(
+            &mut self.children,
+            "nats_source".into(),
+            None,
+            |a: &Addr<NatsSource>| a.clone().recipient::<Crash>(),
+            move || {
+                let deps = deps.clone();
+                bounded(&arb, 16, move || NatsSource::new(deps))
+            },
+        );
+        Ok(())
     }
 }

@@ -148,7 +148,10 @@ impl Config {
         }
         if let Some(url) = &self.nats.url {
             if url.trim().is_empty() {
-                return Err(invalid("nats.url".into(), "is empty (leave it unset to publish nothing)"));
+                return Err(invalid(
+                    "nats.url".into(),
+                    "is empty (leave it unset to publish nothing)",
+                ));
             }
         }
         if let Err((key, message)) = self.http.validate() {

@@ -31,6 +31,10 @@ pub struct NatsConfig {
     /// decoded events in N partitions and detects nothing itself.
     #[serde(skip)]
     pub ingest_partitions: Option<u32>,
+    /// Set by `tapewatch worker`: the pipeline reads this partition of the
+    /// events from JetStream instead of reading feeds.
+    #[serde(skip)]
+    pub worker: Option<super::source::WorkerPartition>,
 }
 
 impl Default for NatsConfig {
@@ -42,6 +46,7 @@ impl Default for NatsConfig {
             backlog: 10_000,
             timeout_ms: 5_000,
             ingest_partitions: None,
+            worker: None,
         }
     }
 }
@@ -57,6 +62,8 @@ impl NatsConfig {
             Some("timeout_ms must be at least 1")
         } else if self.ingest_partitions == Some(0) {
             Some("partitions must be at least 1")
+        } else if self.worker.is_some_and(|w| w.index >= w.of) {
+            Some("the partition must be below the number of partitions")
         } else if self.duplicate_window_secs == 0 {
             Some("duplicate_window_secs must be at least 1")
         } else {

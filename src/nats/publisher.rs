@@ -10,23 +10,20 @@
 //! time out. async-nats reconnects on its own; until the stream exists,
 //! records wait in the backlog.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use async_nats::jetstream::{self, message::PublishMessage, stream};
+use async_nats::jetstream::{self, message::PublishMessage, publish::PublishAck, stream};
 use bytes::Bytes;
 use lru::LruCache;
-use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts};
-use tapewatch_actors::events::Event;
-use tapewatch_actors::messages::{Crash, EventBatch, Events, Output};
-use tapewatch_actors::metrics::Metrics;
+use tapewatch_actors::messages::{Crash, Events, Output};
 use tapewatch_actors::stage::StageGauge;
 
-use super::partition::{events_subject, partition_of, EVENTS_SUBJECT_PREFIX};
-use super::wire::{batch_msg_id, WireBatch};
+use super::metrics::NatsMetrics;
+use super::partition::EVENTS_SUBJECT_PREFIX;
 use super::{alert_msg_id, enrichment_msg_id, NatsConfig};
 use super::{ALERTS_STREAM, ALERTS_SUBJECT, ENRICHMENTS_SUBJECT, EVENTS_STREAM};
 
@@ -57,6 +54,8 @@ pub struct NatsPublisher {
     js: Option<jetstream::Context>,
     backlog: VecDeque<Record>,
     inflight: usize,
+    /// A future is handing records to the connection.
+    sending: bool,
     alert_ids: LruCache<u64, String>,
     pub(super) metrics: NatsMetrics,
     gauge: StageGauge,
@@ -73,6 +72,7 @@ impl NatsPublisher {
             js: None,
             backlog: VecDeque::new(),
             inflight: 0,
+            sending: false,
             alert_ids: LruCache::new(NonZeroUsize::MIN.saturating_add(REMEMBERED_ALERTS - 1)),
             metrics,
             gauge,
@@ -137,7 +137,10 @@ impl NatsPublisher {
         };
         ctx.spawn(fut.into_actor(self).map(|result, act, ctx| match result {
             Ok(js) => {
-                tracing::info!(stream = ALERTS_STREAM, "publishing alerts to NATS JetStream");
+                tracing::info!(
+                    stream = ALERTS_STREAM,
+                    "publishing alerts to NATS JetStream"
+                );
                 act.js = Some(js);
                 act.metrics.ready.set(1);
                 act.drain(ctx);
@@ -150,52 +153,76 @@ impl NatsPublisher {
     }
 
     /// Starts publishes from the backlog while there is room in flight.
+    ///
+    /// Records are handed to the connection by one future at a time, in
+    /// order, so a subject's messages reach JetStream in the order the
+    /// pipeline produced them (workers rely on it); only the waits for the
+    /// acknowledgements run side by side.
     fn drain(&mut self, ctx: &mut Context<Self>) {
         let Some(js) = self.js.clone() else {
             return;
         };
-        while self.inflight < self.config.max_inflight {
-            let Some(record) = self.backlog.pop_front() else {
-                break;
-            };
-            self.inflight += 1;
-            let (js, timeout) = (js.clone(), self.timeout());
-            let (subject, label) = (record.subject, record.label);
-            let fut = async move {
+        let room = self.config.max_inflight.saturating_sub(self.inflight);
+        if self.sending || room == 0 || self.backlog.is_empty() {
+            self.update_pending();
+            return;
+        }
+        let chunk: Vec<Record> = self.backlog.drain(..room.min(self.backlog.len())).collect();
+        self.inflight += chunk.len();
+        self.sending = true;
+        let timeout = self.timeout();
+        let send = async move {
+            let mut acks = Vec::with_capacity(chunk.len());
+            for record in chunk {
                 let message = PublishMessage::build()
                     .payload(record.payload)
                     .message_id(record.id);
-                let publish = async {
-                    js.send_publish(subject, message)
-                        .await
-                        .map_err(|e| e.to_string())?
-                        .await
-                        .map_err(|e| e.to_string())
-                };
-                match tokio::time::timeout(timeout, publish).await {
-                    Ok(result) => result,
+                let sent =
+                    tokio::time::timeout(timeout, js.send_publish(record.subject, message)).await;
+                let ack = match sent {
+                    Ok(Ok(ack)) => Ok(ack),
+                    Ok(Err(e)) => Err(e.to_string()),
                     Err(_) => Err("publish timed out".to_owned()),
-                }
-            };
-            ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| {
-                act.inflight -= 1;
-                match result {
-                    Ok(ack) => {
-                        act.metrics.published.with_label_values(&[label]).inc();
-                        if ack.duplicate {
-                            act.metrics.duplicates.inc();
-                        }
-                        act.metrics.ready.set(1);
+                };
+                acks.push((record.label, ack));
+            }
+            acks
+        };
+        ctx.spawn(send.into_actor(self).map(move |acks, act, ctx| {
+            act.sending = false;
+            for (label, ack) in acks {
+                let wait = async move {
+                    match tokio::time::timeout(timeout, ack?).await {
+                        Ok(result) => result.map_err(|e| e.to_string()),
+                        Err(_) => Err("acknowledgement timed out".to_owned()),
                     }
-                    Err(e) => {
-                        act.metrics.dropped.inc();
-                        act.metrics.ready.set(0);
-                        tracing::warn!(error = %e, subject = label, "a record was not published to NATS");
-                    }
+                };
+                ctx.spawn(wait.into_actor(act).map(move |result, act, ctx| {
+                    act.inflight -= 1;
+                    act.settled(label, result);
+                    act.drain(ctx);
+                }));
+            }
+            act.drain(ctx);
+        }));
+        self.update_pending();
+    }
+
+    /// Counts how one publish ended.
+    fn settled(&mut self, label: &'static str, result: Result<PublishAck, String>) {
+        match result {
+            Ok(ack) => {
+                self.metrics.published.with_label_values(&[label]).inc();
+                if ack.duplicate {
+                    self.metrics.duplicates.inc();
                 }
-                act.update_pending();
-                act.drain(ctx);
-            }));
+                self.metrics.ready.set(1);
+            }
+            Err(e) => {
+                self.metrics.dropped.inc();
+                self.metrics.ready.set(0);
+                tracing::warn!(error = %e, subject = label, "a record was not published to NATS");
+            }
         }
         self.update_pending();
     }
@@ -220,10 +247,7 @@ impl NatsPublisher {
                 // so its id is known unless it was forgotten long ago.
                 let id = match self.alert_ids.pop(&enrichment.alert_id) {
                     Some(alert) => enrichment_msg_id(&alert),
-                    None => format!(
-                        "enrichment:{}:{}",
-                        enrichment.symbol, enrichment.alert_id
-                    ),
+                    None => format!("enrichment:{}:{}", enrichment.symbol, enrichment.alert_id),
                 };
                 (ENRICHMENTS_SUBJECT, id)
             }
@@ -257,7 +281,6 @@ impl NatsPublisher {
         self.backlog.push_back(record);
         self.drain(ctx);
     }
-
 }
 
 impl Handler<Events> for NatsPublisher {

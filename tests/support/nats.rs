@@ -5,11 +5,39 @@
 //! installs it) or from the project's `.venv`; without either the test fails
 //! with a message saying how to get it, rather than passing without a server.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
+
+use async_nats::jetstream;
+use serde_json::Value;
+use tapewatch::actors::events::EventKind;
+use tapewatch::actors::secret::ApiKey;
+use tapewatch::nats::{ALERTS_STREAM, ALERTS_SUBJECT, ENRICHMENTS_SUBJECT};
+use tapewatch_sim::{self as sim, ScriptConfig, SimConfig, SimHandle};
+
+use super::{collector, config_for, eventually, key, Received};
+
+/// Trades per feed in the scripts of the NATS tests.
+pub const TRADES: u64 = 6_000;
+
+/// A simulator playing the NATS tests' finite script.
+pub async fn script_sim() -> SimHandle {
+    sim::start(SimConfig {
+        key: Some(ApiKey::new("k")),
+        script: ScriptConfig {
+            total_events: Some(TRADES),
+            quotes: false,
+            ..ScriptConfig::default()
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts")
+}
 
 /// A running nats-server.
 pub struct NatsServer {
@@ -81,4 +109,107 @@ impl Drop for NatsServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The messages of the alerts stream: subject → (Nats-Msg-Id → JSON).
+pub type Stored = BTreeMap<String, BTreeMap<String, Value>>;
+
+pub async fn stored(url: &str) -> Stored {
+    let client = tokio::time::timeout(Duration::from_secs(5), async_nats::connect(url))
+        .await
+        .expect("connects in time")
+        .expect("connects");
+    let js = jetstream::new(client);
+    let mut stream = js.get_stream(ALERTS_STREAM).await.expect("stream exists");
+    let last = stream
+        .info()
+        .await
+        .expect("stream info")
+        .state
+        .last_sequence;
+    let mut out = Stored::new();
+    for seq in 1..=last {
+        let msg = stream.get_raw_message(seq).await.expect("stored message");
+        let id = msg
+            .headers
+            .get("Nats-Msg-Id")
+            .expect("every message has an id")
+            .to_string();
+        let json: Value = serde_json::from_slice(&msg.payload).expect("JSON payload");
+        let previous = out
+            .entry(msg.subject.to_string())
+            .or_default()
+            .insert(id.clone(), json);
+        assert!(previous.is_none(), "message id {id} stored twice");
+    }
+    out
+}
+
+/// A sample's value in Prometheus text, 0 when absent.
+pub fn metric(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+        .map_or(0, |v| v as u64)
+}
+
+/// Runs the pipeline on a fresh simulator with the same script until every
+/// alert and enrichment was acknowledged by JetStream; returns what it
+/// produced and how many of its publishes JetStream called duplicates.
+pub async fn run_once(nats: &str) -> (Received, u64) {
+    let sim = script_sim().await;
+    let mut config = config_for(&sim, &["stocks", "options"]);
+    config.nats.url = Some(nats.to_owned());
+    let (outputs, mut rx) = collector();
+    let pipeline = tapewatch::app::builder(config, key("k"))
+        .subscribe_outputs(outputs)
+        .start()
+        .expect("pipeline starts");
+    let trades = pipeline.metrics.events(EventKind::Trade).clone();
+    assert!(
+        eventually(Duration::from_secs(60), || trades.get() == 2 * TRADES).await,
+        "decoded {} of {} trades",
+        trades.get(),
+        2 * TRADES
+    );
+    // Every batch reached the detector once its queue is empty; from then on
+    // the alert count is final, and everything is out once JetStream
+    // acknowledged one message per alert and per enrichment.
+    let depth = pipeline.metrics.depth("detector");
+    assert!(
+        eventually(Duration::from_secs(30), || depth.get() == 0).await,
+        "the detector's queue drains"
+    );
+    let metrics = pipeline.metrics.clone();
+    let settled = move || {
+        let text = metrics.render();
+        let published: u64 = [ALERTS_SUBJECT, ENRICHMENTS_SUBJECT]
+            .iter()
+            .map(|s| {
+                metric(
+                    &text,
+                    &format!("tapewatch_nats_published_total{{subject=\"{s}\"}}"),
+                )
+            })
+            .sum();
+        let alerts = metrics.alerts_total();
+        alerts > 0 && published == 2 * alerts
+    };
+    assert!(
+        eventually(Duration::from_secs(30), &settled).await,
+        "every alert and its enrichment published"
+    );
+    let alerts = pipeline.metrics.alerts_total() as usize;
+    let mut got = Received::default();
+    let complete = got
+        .until(&mut rx, Duration::from_secs(30), |r| {
+            r.alerts.len() == alerts && r.enrichments.len() == alerts
+        })
+        .await;
+    assert!(complete, "every alert enriched: {got:?}");
+    let text = pipeline.metrics.render();
+    assert_eq!(metric(&text, "tapewatch_dropped_total{stage=\"nats\"}"), 0);
+    let duplicates = metric(&text, "tapewatch_nats_duplicates_total");
+    pipeline.shutdown(Duration::from_secs(2)).await;
+    sim.stop().await;
+    (got, duplicates)
 }
