@@ -144,7 +144,7 @@ impl PipelineBuilder {
         w.subscribers(output_subscribers, &mut outputs);
         // `tapewatch ingest`: decoded events go to JetStream, not to a detector.
         let ingest = config.nats.ingest_partitions;
-        let nats_events = w.nats_publisher(&config.nats, ingest, &mut outputs)?;
+        let (nats_events, nats_ready) = w.nats_publisher(&config.nats, ingest, &mut outputs)?;
         if ingest.is_some() && nats_events.is_none() {
             return Err(StartError::Config("ingest needs a NATS URL".into()));
         }
@@ -210,6 +210,7 @@ impl PipelineBuilder {
             guardian,
             rest_fetcher,
             alerts,
+            nats_ready,
         };
         let hub_slot = hub;
         Ok(Pipeline {

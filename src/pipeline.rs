@@ -34,6 +34,8 @@ pub struct PipelineHandle {
     pub(crate) guardian: Addr<Guardian>,
     pub(crate) rest_fetcher: AddrSlot<RestFetcher>,
     pub(crate) alerts: AlertRing,
+    /// `tapewatch_nats_ready`, when the pipeline publishes to NATS.
+    pub(crate) nats_ready: Option<prometheus::IntGauge>,
 }
 
 /// A running pipeline.
@@ -89,6 +91,7 @@ impl PipelineHandle {
         let sessions = self.sessions().await;
         sessions.len() == self.sessions.len()
             && sessions.iter().all(|s| s.state == SessionState::Streaming)
+            && self.nats_ready.as_ref().is_none_or(|g| g.get() == 1)
     }
 
     /// Names of the configured feeds.

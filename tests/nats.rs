@@ -179,3 +179,47 @@ async fn ingest_publishes_every_trade_once_to_the_partition_of_its_underlying() 
     }
     assert_eq!(events, 2 * TRADES, "every trade exactly once");
 }
+
+#[actix::test]
+async fn with_nats_down_the_pipeline_keeps_detecting_sheds_and_is_not_ready() {
+    // A loopback port nobody listens on any more.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let sim = support::nats::script_sim().await;
+    let mut config = config_for(&sim, &["stocks", "options"]);
+    config.nats.url = Some(format!("nats://127.0.0.1:{port}"));
+    config.nats.backlog = 2;
+    config.nats.timeout_ms = 200;
+    let (outputs, mut rx) = support::collector();
+    let pipeline = tapewatch::app::builder(config, key("k"))
+        .subscribe_outputs(outputs)
+        .start()
+        .expect("pipeline starts");
+    let trades = pipeline.metrics.events(EventKind::Trade).clone();
+    assert!(
+        eventually(Duration::from_secs(60), || trades.get() == 2 * TRADES).await,
+        "the feeds are read while NATS is down"
+    );
+    let mut got = support::Received::default();
+    assert!(
+        got.until(&mut rx, Duration::from_secs(30), |r| r.alerts.len() >= 3
+            && r.enrichments.len() >= 3)
+            .await,
+        "alerts still reach the other sinks"
+    );
+    let metrics = pipeline.metrics.clone();
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            let text = metrics.render();
+            metric(&text, "tapewatch_dropped_total{stage=\"nats\"}") >= 4
+                && metric(&text, "tapewatch_nats_pending") == 2
+        })
+        .await,
+        "beyond the backlog records are shed and counted"
+    );
+    assert!(!pipeline.ready().await, "/ready says NATS is missing");
+    pipeline.shutdown(Duration::from_secs(2)).await;
+    sim.stop().await;
+}

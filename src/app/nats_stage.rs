@@ -15,19 +15,21 @@ use crate::nats::{NatsConfig, NatsMetrics, NatsPublisher, NatsSource, SourceDeps
 
 impl Wiring {
     /// Starts the publisher when `nats.url` is set; with `partitions` it also
-    /// takes the decoded events, and the returned sender feeds it them.
+    /// takes the decoded events, and the returned sender feeds it them. The
+    /// gauge says whether publishing works, for `/ready`.
     pub fn nats_publisher(
         &mut self,
         config: &NatsConfig,
         partitions: Option<u32>,
         outputs: &mut Fanout<Output>,
-    ) -> Result<Option<StageSender<Events>>, StartError> {
+    ) -> Result<(Option<StageSender<Events>>, Option<prometheus::IntGauge>), StartError> {
         if config.url.is_none() {
-            return Ok(None);
+            return Ok((None, None));
         }
         let nats = NatsMetrics::new(&self.metrics)
             .map_err(|e| StartError::Config(format!("NATS metrics: {e}")))?;
         let gauge = StageGauge::new(&self.metrics, "nats");
+        let ready = nats.ready.clone();
         let (config, g, arb) = (config.clone(), gauge.clone(), self.io.handle());
         let queue = self.queues.sink_queue;
         // Batch ids must differ from another ingest process's: the start
@@ -61,10 +63,11 @@ impl Wiring {
             },
         );
         outputs.push(StageSender::with_slot(slot, gauge.clone()));
-        Ok(match (partitions, events.get()) {
+        let events = match (partitions, events.get()) {
             (Some(_), Some(slot)) => Some(StageSender::with_slot(slot.clone(), gauge)),
             _ => None,
-        })
+        };
+        Ok((events, Some(ready)))
     }
 
     /// `tapewatch worker`: the source that reads the worker's partition from

@@ -160,6 +160,7 @@ impl NatsPublisher {
     /// acknowledgements run side by side.
     fn drain(&mut self, ctx: &mut Context<Self>) {
         let Some(js) = self.js.clone() else {
+            self.update_pending();
             return;
         };
         let room = self.config.max_inflight.saturating_sub(self.inflight);
