@@ -8,6 +8,7 @@ use std::time::Instant;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use super::*;
+use crate::messages::AnomalyKind;
 
 /// Forwards every message it gets into a channel the test reads.
 pub(super) struct Forward<M: Message<Result = ()> + Send + Unpin + 'static> {
@@ -102,6 +103,7 @@ impl Harness {
             gauge: StageGauge::new(&metrics, "detector"),
             outputs: Fanout::new(vec![to_sink]),
             enrich,
+            snapshots: None,
             ids,
         };
         let addr = AnomalyDetector::new(deps).start();

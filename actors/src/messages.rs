@@ -5,6 +5,7 @@
 //! subscriber as one [`Output`] message holding an `Arc`, so fan-out copies a
 //! pointer, not the record.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,6 +14,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::events::{AssetClass, Event, Symbol};
+use crate::rules::rule::{Moneyness, Side, Snapshot};
 
 /// One text frame exactly as the provider sent it. WsSession → MessageHandler.
 #[derive(Message, Debug, Clone)]
@@ -51,11 +53,27 @@ pub enum AnomalyKind {
     PriceJump,
     /// Far more trades per second than the symbol's baseline rate.
     TradeBurst,
+    /// One option print with a premium over `premium_min`.
+    Premium,
+    /// One contract swept across exchanges within a short window.
+    Sweep,
+    /// A contract's volume today over a multiple of its open interest.
+    VolumeOverOi,
 }
 
 impl AnomalyKind {
     /// Every kind, in label order.
-    pub const ALL: [AnomalyKind; 3] = [
+    pub const ALL: [AnomalyKind; 6] = [
+        AnomalyKind::VolumeSpike,
+        AnomalyKind::PriceJump,
+        AnomalyKind::TradeBurst,
+        AnomalyKind::Premium,
+        AnomalyKind::Sweep,
+        AnomalyKind::VolumeOverOi,
+    ];
+
+    /// The statistical kinds, judged against each symbol's own baseline.
+    pub const STATISTICAL: [AnomalyKind; 3] = [
         AnomalyKind::VolumeSpike,
         AnomalyKind::PriceJump,
         AnomalyKind::TradeBurst,
@@ -67,6 +85,9 @@ impl AnomalyKind {
             AnomalyKind::VolumeSpike => "volume_spike",
             AnomalyKind::PriceJump => "price_jump",
             AnomalyKind::TradeBurst => "trade_burst",
+            AnomalyKind::Premium => "premium",
+            AnomalyKind::Sweep => "sweep",
+            AnomalyKind::VolumeOverOi => "volume_over_oi",
         }
     }
 }
@@ -97,12 +118,24 @@ pub struct Anomaly {
     pub scope: Scope,
     /// Which rule fired.
     pub kind: AnomalyKind,
-    /// The value the rule looked at (trade size, price, trades per second).
+    /// The rule's name, the label of `kind`.
+    pub rule: &'static str,
+    /// The value the rule looked at (trade size, price, trades per second,
+    /// premium, combined premium, volume today).
     pub observed: f64,
-    /// The baseline it was compared with.
+    /// The baseline or threshold it was compared with.
     pub baseline: f64,
-    /// How far out it is (z-score, relative move or rate multiple, by rule).
+    /// How far out it is (z-score, relative move, rate multiple, or observed
+    /// over threshold, by rule).
     pub score: f64,
+    /// The settings that decided, by their `[detector]` key (after the
+    /// symbol's group is applied).
+    pub thresholds: BTreeMap<&'static str, f64>,
+    /// One line a person reads.
+    pub explanation: String,
+    /// What an options-flow rule looked at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow: Option<Box<FlowDetails>>,
     /// Price of the trade that triggered the alert.
     pub price: f64,
     /// Size of the trade that triggered the alert.
@@ -116,6 +149,83 @@ pub struct Anomaly {
     /// When the frame holding the trade was read, for latency measurement.
     #[serde(skip)]
     pub received_at: Option<Instant>,
+}
+
+/// The inputs of an options-flow alert.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlowDetails {
+    /// Dollars paid in the print, or in every print of a sweep.
+    pub premium: f64,
+    /// Who took liquidity, from the contract's latest quote; absent without
+    /// a fresh quote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub side: Option<Side>,
+    /// Against the underlying's last price; absent until it is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moneyness: Option<Moneyness>,
+    /// The underlying's last trade price, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub underlying_price: Option<f64>,
+    /// `call` or `put`.
+    pub right: &'static str,
+    /// Strike price.
+    pub strike: f64,
+    /// Expiry date, `YYYY-MM-DD`.
+    pub expiry: String,
+    /// Days from the print to expiry.
+    pub days_to_expiry: i64,
+    /// The multiplier used for premium: 100 unless the contract's snapshot
+    /// said otherwise.
+    pub shares_per_contract: f64,
+    /// Distinct exchanges of a sweep.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub exchanges: u32,
+    /// Prints taken together.
+    pub prints: u32,
+    /// Event time from first to last print of a sweep, milliseconds.
+    pub span_ms: i64,
+    /// Whether the prints carried an intermarket-sweep condition code.
+    pub iso: bool,
+    /// Contracts traded today (volume over open interest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume_today: Option<f64>,
+    /// Open interest from the contract's snapshot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_interest: Option<f64>,
+}
+
+fn is_zero(x: &u32) -> bool {
+    *x == 0
+}
+
+/// Asks RestFetcher for an option contract's snapshot (open interest, day,
+/// greeks). AnomalyDetector → RestFetcher; the answer goes to `reply`.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct SnapshotRequest {
+    /// The contract, e.g. `O:NVDA261218C00500000`.
+    pub contract: Symbol,
+    /// Its asset class as the feed gave it, echoed in the answer.
+    pub class: AssetClass,
+    /// The feed its prints came from, echoed in the answer.
+    pub feed: Arc<str>,
+    /// Where the answer goes: the detector that asked.
+    pub reply: actix::Recipient<ContractSnapshot>,
+}
+
+/// A contract's snapshot as the detector's rules use it. RestFetcher →
+/// AnomalyDetector.
+#[derive(Message, Debug, Clone, PartialEq)]
+#[rtype(result = "()")]
+pub struct ContractSnapshot {
+    /// The contract.
+    pub contract: Symbol,
+    /// Its asset class, from the request.
+    pub class: AssetClass,
+    /// The feed, from the request.
+    pub feed: Arc<str>,
+    /// What the snapshot said; None when the lookup failed.
+    pub snapshot: Option<Snapshot>,
 }
 
 /// Asks RestFetcher to enrich an alert. AnomalyDetector → RestFetcher.
