@@ -288,3 +288,7 @@ mod output_tests;
 #[cfg(test)]
 #[path = "anomaly_detector_sim_tests.rs"]
 mod sim_tests;
+
+#[cfg(test)]
+#[path = "anomaly_detector_flow_tests.rs"]
+mod flow_tests;
