@@ -21,8 +21,8 @@ use actix::prelude::*;
 
 use crate::events::{AssetClass, Event, Symbol, Trade};
 use crate::messages::{
-    Anomaly, ContractSnapshot, EnrichRequest, EnrichStatus, Enrichment, EventBatch, Events,
-    Output, Scope, SnapshotRequest,
+    Anomaly, ContractSnapshot, EnrichRequest, EnrichStatus, Enrichment, EventBatch, Events, Output,
+    Scope, SnapshotRequest,
 };
 use crate::metrics::Metrics;
 use crate::rules::{DetectorConfig, Groups};

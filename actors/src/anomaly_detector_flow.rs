@@ -162,7 +162,10 @@ impl AnomalyDetector {
         let Some(flow) = self.flow.get_mut(&msg.contract) else {
             return;
         };
-        if let Some(shares) = snap.shares_per_contract.filter(|s| s.is_finite() && *s > 0.0) {
+        if let Some(shares) = snap
+            .shares_per_contract
+            .filter(|s| s.is_finite() && *s > 0.0)
+        {
             flow.shares_per_contract = shares;
         }
         let cfg = self.groups.config(flow.group);

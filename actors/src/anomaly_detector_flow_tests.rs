@@ -155,8 +155,13 @@ async fn volume_over_open_interest_asks_once_and_fires_on_the_answer() {
     let a = &alerts[0];
     assert_eq!(a.kind, AnomalyKind::VolumeOverOi);
     let f = flow_of(a);
-    assert_eq!((f.volume_today, f.open_interest), (Some(600.0), Some(400.0)));
+    assert_eq!(
+        (f.volume_today, f.open_interest),
+        (Some(600.0), Some(400.0))
+    );
     assert_eq!(a.price, 0.5);
-    assert!(a.explanation.contains("600 contracts today, 1.5x its open interest of 400"));
+    assert!(a
+        .explanation
+        .contains("600 contracts today, 1.5x its open interest of 400"));
     assert!(asked.try_recv().is_err(), "asked twice in one day");
 }

@@ -227,7 +227,11 @@ impl DetectorConfig {
             is_exchange_count,
         );
         keep(&mut s.sweep_window_ms, d.sweep_window_ms, |x| x >= 1);
-        keep(&mut s.sweep_premium_min, d.sweep_premium_min, is_non_negative);
+        keep(
+            &mut s.sweep_premium_min,
+            d.sweep_premium_min,
+            is_non_negative,
+        );
         keep(&mut s.oi_multiple, d.oi_multiple, is_positive);
         keep(
             &mut s.max_active_contracts,

@@ -6,8 +6,7 @@ use serde_json::json;
 use super::*;
 
 fn section(groups: serde_json::Value) -> DetectorConfig {
-    serde_json::from_value(json!({ "premium_min": 500000.0, "groups": groups }))
-        .expect("parses")
+    serde_json::from_value(json!({ "premium_min": 500000.0, "groups": groups })).expect("parses")
 }
 
 #[test]
@@ -32,7 +31,11 @@ fn the_first_matching_group_wins_and_overrides_only_its_keys() {
         ("AAPL", AssetClass::Stock, None, 0),
     ];
     for (symbol, class, underlying, group) in cases {
-        assert_eq!(groups.index_of(symbol, class, underlying), group, "{symbol}");
+        assert_eq!(
+            groups.index_of(symbol, class, underlying),
+            group,
+            "{symbol}"
+        );
     }
     assert_eq!(groups.config(1).premium_min, 5_000_000.0);
     assert_eq!(groups.config(1).sweep_min_exchanges, 5);
@@ -78,7 +81,9 @@ fn bad_groups_are_refused_with_the_key_named() {
         let err = section(groups).validate().expect_err(field);
         assert_eq!(err.field, field);
         assert!(err.requirement.starts_with(requirement), "{err}");
-        assert!(err.to_string().starts_with(&format!("detector.{field} must be")));
+        assert!(err
+            .to_string()
+            .starts_with(&format!("detector.{field} must be")));
     }
 }
 

@@ -79,9 +79,8 @@ impl Rule for Sweep {
         s.iso |= print.iso;
         s.last_ms = s.last_ms.max(print.time_ms);
         let exchanges = s.exchanges.count_ones();
-        let fires = !s.fired
-            && exchanges >= cfg.sweep_min_exchanges
-            && s.premium >= cfg.sweep_premium_min;
+        let fires =
+            !s.fired && exchanges >= cfg.sweep_min_exchanges && s.premium >= cfg.sweep_premium_min;
         if !fires {
             return None;
         }
