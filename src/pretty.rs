@@ -31,6 +31,10 @@ fn alert(a: &Anomaly) -> String {
             "{} trades/window vs baseline {:.1} ({:.1}x)",
             a.observed, a.baseline, a.score
         ),
+        // The options-flow rules explain themselves in a sentence.
+        AnomalyKind::Premium | AnomalyKind::Sweep | AnomalyKind::VolumeOverOi => {
+            a.explanation.clone()
+        }
     };
     format!(
         "ALERT   #{:<4} {:<12} {}{} {}",

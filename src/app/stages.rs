@@ -14,7 +14,7 @@ use dashmap::DashMap;
 use tapewatch_actors::alert_ring::{AlertRing, RingSink};
 use tapewatch_actors::anomaly_detector::{AnomalyDetector, DetectorDeps};
 use tapewatch_actors::message_handler::{HandlerDeps, MessageHandler};
-use tapewatch_actors::messages::{EnrichRequest, Events, Output, RawFrame};
+use tapewatch_actors::messages::{EnrichRequest, Events, Output, RawFrame, SnapshotRequest};
 use tapewatch_actors::provider::Provider;
 use tapewatch_actors::rest_fetcher::{RestClient, RestFetcher, RestFetcherDeps};
 use tapewatch_actors::secret::{ApiKey, Credentials};
@@ -127,14 +127,15 @@ impl Wiring {
         ))
     }
 
-    /// RestFetcher, fed by the detector. The client is built once (the only
-    /// fallible step) and the TTL cache outlives restarts.
+    /// RestFetcher, fed by the detector with alerts to enrich and contracts
+    /// whose snapshot it wants. The client is built once (the only fallible
+    /// step) and the TTL cache outlives restarts.
     pub fn rest_fetcher(
         &mut self,
         config: &Config,
         key: Option<ApiKey>,
         outputs: &Fanout<Output>,
-    ) -> Result<(StageSender<EnrichRequest>, AddrSlot<RestFetcher>), StartError> {
+    ) -> Result<(RestStages, AddrSlot<RestFetcher>), StartError> {
         let client = RestClient::new(&config.rest, key, &self.metrics)
             .map_err(|e| StartError::Config(format!("cannot build the REST client: {e}")))?;
         let gauge = self.gauges.rest.for_actor();
@@ -148,7 +149,9 @@ impl Wiring {
             unanswered: Arc::default(),
         };
         let (arb, queue) = (self.io.handle(), self.queues.rest_queue);
-        let (slot, addr) = child(
+        let snapshots: Arc<OnceLock<Slot<SnapshotRequest>>> = Arc::default();
+        let snap = snapshots.clone();
+        let (slot, addr) = child_also(
             &mut self.children,
             "rest_fetcher".into(),
             Some(gauge.clone()),
@@ -157,8 +160,23 @@ impl Wiring {
                 let deps = deps.clone();
                 bounded(&arb, queue, move || RestFetcher::new(deps))
             },
+            move |a: &Addr<RestFetcher>| {
+                let to = a.clone().recipient::<SnapshotRequest>();
+                match snap.get() {
+                    Some(slot) => slot.set(to),
+                    None => drop(snap.set(Slot::new(to))),
+                }
+            },
         );
-        Ok((StageSender::with_slot(slot, gauge), addr))
+        let snapshots = snapshots
+            .get()
+            .cloned()
+            .ok_or_else(|| StartError::Config("the REST fetcher did not start".into()))?;
+        let stages = RestStages {
+            enrich: StageSender::with_slot(slot, gauge.clone()),
+            snapshots: StageSender::with_slot(snapshots, gauge),
+        };
+        Ok((stages, addr))
     }
 
     /// AnomalyDetector, fed by every feed's handler. Per-symbol baselines are
@@ -167,7 +185,7 @@ impl Wiring {
         &mut self,
         config: &Config,
         outputs: &Fanout<Output>,
-        rest: StageSender<EnrichRequest>,
+        rest: RestStages,
     ) -> StageSender<Events> {
         let gauge = self.gauges.detector.for_actor();
         let deps = DetectorDeps {
@@ -175,7 +193,8 @@ impl Wiring {
             metrics: self.metrics.clone(),
             gauge: gauge.clone(),
             outputs: outputs.clone(),
-            enrich: Some(rest),
+            enrich: Some(rest.enrich),
+            snapshots: Some(rest.snapshots),
             ids: Arc::new(AtomicU64::new(0)),
         };
         let (arb, queue) = (self.hot.handle(), self.queues.detector_queue);
@@ -279,6 +298,15 @@ impl Wiring {
         );
         addr
     }
+}
+
+/// The two ways into RestFetcher: alerts to enrich, and contracts whose
+/// snapshot the detector wants. Both share the `rest` stage's gauge.
+pub struct RestStages {
+    /// Alerts to enrich.
+    pub enrich: StageSender<EnrichRequest>,
+    /// Contract snapshots to fetch.
+    pub snapshots: StageSender<SnapshotRequest>,
 }
 
 /// Everything one feed's stages are built from.

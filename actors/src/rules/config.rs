@@ -73,6 +73,7 @@ pub struct DetectorConfig {
     /// forgotten first.
     pub max_active_contracts: usize,
     /// Groups of symbols with their own settings, first match wins.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<GroupConfig>,
 }
 
