@@ -68,6 +68,10 @@ pub struct SimArgs {
     /// Trades per feed before the script ends (endless without it).
     #[arg(long)]
     total: Option<u64>,
+    /// Also inject options flow (premium whales, sweeps, volume over open
+    /// interest) on contracts of their own in the options feed.
+    #[arg(long)]
+    flow: bool,
     /// Hold every REST answer back this long, e.g. `30s` to make REST hang.
     #[arg(long, value_parser = humantime::parse_duration)]
     rest_delay: Option<Duration>,
@@ -155,6 +159,7 @@ pub async fn serve(args: SimArgs, shutdown: impl std::future::Future<Output = ()
     let script = ScriptConfig {
         seed: args.seed,
         total_events: args.total,
+        flow: args.flow,
         ..ScriptConfig::default()
     };
     if let Some(count) = args.print_script {
