@@ -165,3 +165,9 @@ async fn volume_over_open_interest_asks_once_and_fires_on_the_answer() {
         .contains("600 contracts today, 1.5x its open interest of 400"));
     assert!(asked.try_recv().is_err(), "asked twice in one day");
 }
+
+#[test]
+fn an_active_contract_costs_under_two_hundred_bytes_of_flow_state() {
+    let size = std::mem::size_of::<super::flow::ContractFlow>();
+    assert!(size <= 192, "{size}");
+}
