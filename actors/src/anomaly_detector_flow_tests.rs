@@ -171,3 +171,29 @@ fn an_active_contract_costs_under_two_hundred_bytes_of_flow_state() {
     let size = std::mem::size_of::<super::flow::ContractFlow>();
     assert!(size <= 192, "{size}");
 }
+
+#[actix::test]
+async fn a_group_changes_the_statistical_rules_too() {
+    use super::harness::{steady, STOCK_SIZES};
+    let cfg: DetectorConfig = serde_json::from_value(json!({
+        "groups": [{"underlyings": ["AAPL"], "settings": {"warmup_trades": 10}}]
+    }))
+    .expect("parses");
+    let mut h = Harness::start(cfg);
+    let mut trades = steady("AAPL", 20, 0, 100.0, &STOCK_SIZES);
+    trades.extend(steady("MSFT", 20, 0, 100.0, &STOCK_SIZES));
+    trades.sort_by_key(|t| t.time_ms);
+    h.trades(trades).await;
+    // After 20 trades only AAPL's group is past its warm-up.
+    h.trades(vec![
+        trade("AAPL", 100.0, 18_000.0, 2_000),
+        trade("MSFT", 100.0, 18_000.0, 2_000),
+    ])
+    .await;
+    let alerts = h.alerts().await;
+    let who: Vec<_> = alerts.iter().map(|a| (a.kind, a.symbol.as_str())).collect();
+    assert_eq!(who, [(AnomalyKind::VolumeSpike, "AAPL")]);
+    assert!(alerts[0]
+        .explanation
+        .starts_with("AAPL traded 18000 at once"));
+}
