@@ -124,7 +124,10 @@ impl AnomalyDetector {
         AnomalyDetector {
             symbols: SymbolTable::new(rules.max_symbols, evicted.clone()),
             underlyings: SymbolTable::new(rules.max_symbols, evicted.clone()),
-            flow: SymbolTable::new(rules.max_active_contracts, evicted.clone()),
+            flow: SymbolTable::new(
+                rules.max_active_contracts,
+                deps.metrics.active_contracts_evicted.clone(),
+            ),
             groups,
             metrics: deps.metrics,
             gauge: deps.gauge,

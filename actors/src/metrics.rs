@@ -69,6 +69,9 @@ pub struct Metrics {
     pub symbols_tracked: IntGauge,
     /// `tapewatch_symbols_evicted_total`.
     pub symbols_evicted: IntCounter,
+    /// `tapewatch_active_contracts_evicted_total`: options-flow states
+    /// forgotten to respect `detector.max_active_contracts`.
+    pub active_contracts_evicted: IntCounter,
     /// `tapewatch_sink_writes_total`.
     pub sink_writes: IntCounter,
     /// `tapewatch_sink_errors_total`.
@@ -279,6 +282,11 @@ impl Metrics {
                 &reg,
                 "tapewatch_symbols_evicted_total",
                 "Symbol states evicted to respect the cap.",
+            ),
+            active_contracts_evicted: counter(
+                &reg,
+                "tapewatch_active_contracts_evicted_total",
+                "Options-flow states of contracts evicted to respect the cap.",
             ),
             sink_writes: counter(
                 &reg,
