@@ -5,6 +5,9 @@
 //! their enrichment as they happen, plus a progress line every few seconds.
 //! The options feed also carries the simulator's options-flow injections
 //! (premium whales, sweeps, volume over open interest).
+//! Its banner ends with the dashboard's URL, `http://127.0.0.1:PORT/`, once
+//! the HTTP API listens (with `--http-bind 127.0.0.1:0` the port is the OS's
+//! choice, and the banner is where to read it).
 
 use std::path::PathBuf;
 
@@ -66,7 +69,7 @@ pub async fn run(args: DemoArgs) -> u8 {
         }
     };
     eprintln!(
-        "tapewatch demo: simulator on {} ({} events/s per feed); Ctrl-C to stop",
+        "tapewatch demo: simulator on {} ({} events/s per feed)",
         simulator.addr, args.rate
     );
     // Option quotes have no wildcard: the contracts whose prints get a side
@@ -98,7 +101,11 @@ pub async fn run(args: DemoArgs) -> u8 {
     config.output.stdout = args.format;
     config.output.alerts_file = args.alerts;
     let shutdown = service::signals_or(args.duration.map(Into::into));
-    let code = match service::run(config, Credentials::key(key), shutdown).await {
+    let banner = |url: &str| {
+        eprintln!("tapewatch demo: dashboard on {url}/ (open it in a browser); Ctrl-C to stop");
+    };
+    let code = match service::run_announcing(config, Credentials::key(key), shutdown, banner).await
+    {
         Ok(Outcome::Stopped) => 0,
         Ok(Outcome::Failed(reason)) => {
             eprintln!("tapewatch demo: stopped: {reason}");

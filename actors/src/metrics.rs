@@ -52,6 +52,14 @@ pub struct Metrics {
     pub reconnects: IntCounter,
     /// `tapewatch_connected`: 1 per feed while authenticated and subscribed.
     pub connected: IntGaugeVec,
+    /// `tapewatch_feed_events_total{feed}`: decoded events, by feed.
+    pub feed_events: IntCounterVec,
+    /// `tapewatch_feed_decode_errors_total{feed}`: decode problems, by feed.
+    pub feed_decode_errors: IntCounterVec,
+    /// `tapewatch_feed_shed_total{feed}`: frames a feed's session shed
+    /// because its handler's queue was full or its handler dead (also in
+    /// `tapewatch_dropped_total{stage="handler"}`).
+    pub feed_shed: IntCounterVec,
     alerts: HashMap<AnomalyKind, IntCounter>,
     enrichments: HashMap<EnrichStatus, IntCounter>,
     /// `tapewatch_enrichments_total{status="lost"}`: alerts whose enrichment
@@ -257,6 +265,9 @@ impl Metrics {
                 "1 while the feed is authenticated and subscribed.",
                 "feed",
             ),
+            feed_events: counter_vec(&reg, "tapewatch_feed_events_total", "Decoded events, by feed.", "feed"),
+            feed_decode_errors: counter_vec(&reg, "tapewatch_feed_decode_errors_total", "Decode problems, by feed.", "feed"),
+            feed_shed: counter_vec(&reg, "tapewatch_feed_shed_total", "Frames shed before decoding (handler queue full or handler dead), by feed.", "feed"),
             alerts,
             enrichments,
             enrichments_lost,

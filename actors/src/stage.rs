@@ -246,6 +246,11 @@ where
         }
     }
 
+    /// Messages queued for the receiving actor and not yet taken.
+    pub fn queued(&self) -> i64 {
+        self.gauge.own_depth()
+    }
+
     /// True while the receiving actor is alive.
     pub fn connected(&self) -> bool {
         self.slot.0.load().connected()

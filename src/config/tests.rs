@@ -176,6 +176,10 @@ fn values_that_parse_but_cannot_work_name_their_key() {
         ("[rest]\nbase_url = \"ftp://x\"", "rest.base_url"),
         ("[http]\nmax_clients = 0", "http.max_clients"),
         (
+            "[http]\nallowed_origins = [\"https://tape.example.com/dash\"]",
+            "http.allowed_origins",
+        ),
+        (
             "[[feeds]]\nname = \"a\"\n[[feeds]]\nname = \"a\"",
             "feeds[1].name",
         ),

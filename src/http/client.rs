@@ -270,7 +270,9 @@ pub async fn connect(
         let message = format!("too many clients (at most {})", state.max_clients);
         return Ok(HttpResponse::ServiceUnavailable().json(serde_json::json!({ "error": message })));
     };
-    let mut response = ws::handshake(&req)?;
+    // Echo the subprotocol the dashboard offers: a browser fails the
+    // connection when it offered protocols and none was chosen.
+    let mut response = ws::handshake_with_protocols(&req, &[super::auth::WS_PROTOCOL])?;
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let socket = req.conn_data::<ConnSocket>().map(ConnSocket::handle);
     let metrics = state.pipeline.metrics.clone();

@@ -31,6 +31,10 @@ pub struct HttpConfig {
     pub requests_per_second: u32,
     /// ... and in one burst.
     pub request_burst: u32,
+    /// Origins besides the server's own whose pages may use the API and
+    /// `/ws` from a browser (`https://tape.example.com`), for a reverse proxy
+    /// that changes `Host`. See [`super::origin`].
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for HttpConfig {
@@ -43,6 +47,7 @@ impl Default for HttpConfig {
             max_clients: 256,
             requests_per_second: 50,
             request_burst: 100,
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -78,6 +83,16 @@ impl HttpConfig {
             ("requests_per_second", u64::from(self.requests_per_second)),
             ("request_burst", u64::from(self.request_burst)),
         ];
+        if let Some(bad) = self
+            .allowed_origins
+            .iter()
+            .find(|o| !super::origin::is_origin(o))
+        {
+            return Err((
+                "allowed_origins",
+                format!("`{bad}` is not an origin: expected scheme and host, such as https://tape.example.com or http://127.0.0.1:8787, with no path"),
+            ));
+        }
         for (key, value) in positive {
             // A zero would mean an unbounded mailbox (actix) or a client that
             // may never ask anything.

@@ -20,17 +20,20 @@
 pub mod auth;
 pub mod client;
 pub mod config;
+pub mod dashboard;
 pub mod hub;
 pub mod hub_messages;
 #[cfg(test)]
 mod hub_tests;
 pub mod link;
+pub mod origin;
 pub mod protocol;
 #[cfg(test)]
 mod protocol_tests;
 pub mod routes;
 #[cfg(test)]
 mod routes_tests;
+pub mod stats;
 pub mod subscribers;
 
 use std::io;
@@ -128,14 +131,18 @@ pub async fn serve(
         hub: hub.clone(),
     });
     let auth = web::Data::new(auth);
+    let origins = web::Data::new(origin::Origins::new(&config.allowed_origins));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(auth.clone())
+            .app_data(origins.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY))
             .wrap(from_fn(auth::require_token))
+            .wrap(from_fn(origin::same_origin))
             .wrap(from_fn(count_responses))
             .configure(routes::configure)
+            .configure(dashboard::configure)
     })
     // One worker: the API is light, and the pipeline's threads come first.
     .workers(1)
@@ -161,7 +168,7 @@ pub async fn serve(
 }
 
 /// Counts every response in `tapewatch_http_requests_total{status}`,
-/// refusals included (this wraps the token check).
+/// refusals included (this wraps the origin and token checks).
 async fn count_responses(
     req: ServiceRequest,
     next: Next<impl MessageBody>,

@@ -206,8 +206,14 @@ impl WsSession {
             bytes,
             received_at: Instant::now(),
         };
-        // A shed frame is already counted in tapewatch_dropped_total{stage}.
-        let _ = self.deps.frames.offer(frame);
+        // A shed frame is already counted in tapewatch_dropped_total{stage};
+        // this feed's share of those is counted here (a lookup only on a shed).
+        if self.deps.frames.offer(frame).is_err() {
+            metrics
+                .feed_shed
+                .with_label_values(&[&*self.deps.feed])
+                .inc();
+        }
     }
 
     pub(super) fn count_bad_frame(&mut self, kind: IssueKind, detail: &str) {

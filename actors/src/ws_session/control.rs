@@ -228,6 +228,7 @@ impl WsSession {
             state_for_ms: Instant::now().duration_since(self.state_since).as_millis() as u64,
             subscriptions: self.deps.shared.topics(),
             connection_attempts: self.connection_id,
+            queued_frames: self.deps.frames.queued().max(0),
         }
     }
 }
