@@ -7,6 +7,9 @@
 //! after a slow one is answered first; every reply carries its request's id.
 //! A token bucket limits requests; a client refused more than a burst's worth
 //! of requests within about a second is flooding and is closed with 1008.
+//! State topics do not come through the mailbox: the hub wakes the client,
+//! which then takes the current values from its queue (see
+//! `client_state.rs`).
 
 use std::cell::Cell;
 use std::future::Future;
@@ -54,7 +57,7 @@ pub struct ClientSettings {
 
 /// The per-connection actor.
 pub struct Client {
-    link: Arc<Link>,
+    pub(super) link: Arc<Link>,
     hub: Addr<Hub>,
     pipeline: PipelineHandle,
     metrics: Metrics,
@@ -64,6 +67,11 @@ pub struct Client {
     /// past its limit, not that it overshot once.
     refusals: DefaultDirectRateLimiter,
     in_flight: usize,
+    /// Topic requests waiting for the hub: state values wait until they are
+    /// answered, so a snapshot never comes before its subscription's reply.
+    pub(super) asking: usize,
+    /// When a throttled state value falls due, if a drain is scheduled.
+    pub(super) drain_at: Option<Instant>,
     heard: Instant,
     _permit: ClientPermit,
 }
@@ -102,32 +110,35 @@ impl Client {
         };
         let (id, client) = (request.id, self.link.id);
         match request.action {
-            Action::Subscribe(add) => {
+            Action::Subscribe(sub) => {
                 let change = ChangeTopics {
                     client,
-                    add,
-                    remove: Vec::new(),
+                    add: sub.topics,
+                    min_gap: sub.min_gap,
+                    on_lag: sub.on_lag,
+                    ..ChangeTopics::default()
                 };
                 self.ask_hub(id, change, ctx);
             }
             Action::Unsubscribe(remove) => {
                 let change = ChangeTopics {
                     client,
-                    add: Vec::new(),
                     remove,
+                    ..ChangeTopics::default()
                 };
                 self.ask_hub(id, change, ctx);
             }
+            Action::Stats => ctx.text(protocol::ok(&id, "stats", self.stats())),
             Action::Subscriptions => self.ask_hub(id, Topics(client), ctx),
             Action::Status => {
                 let p = self.pipeline.clone();
                 let status = async move { Ok::<_, String>(routes::feed_status(&p).await) };
-                self.answer_later(id, "status", status, ctx);
+                let _ = self.answer_later(id, "status", status, ctx);
             }
             Action::Contract(ticker) => {
                 let p = self.pipeline.clone();
                 let lookup = async move { p.lookup(&ticker).await.map_err(|e| e.to_string()) };
-                self.answer_later(id, "contract", lookup, ctx);
+                let _ = self.answer_later(id, "contract", lookup, ctx);
             }
         }
     }
@@ -144,23 +155,29 @@ impl Client {
                 Err(_) => Err("the server is busy; try again".to_owned()),
             }
         };
-        self.answer_later(id, "topics", answer, ctx);
+        if self.answer_later(id, "topics", answer, ctx) {
+            self.asking += 1;
+        }
     }
 
-    /// Runs `answer` without holding up other requests, then replies with `id`.
+    /// Runs `answer` without holding up other requests, then replies with
+    /// `id`; false when refused because too many are in flight. A topic
+    /// request (`key` "topics") lets held-back state values go once answered.
     fn answer_later<T, F>(
         &mut self,
         id: Value,
         key: &'static str,
         answer: F,
         ctx: &mut WebsocketContext<Self>,
-    ) where
+    ) -> bool
+    where
         T: Serialize + 'static,
         F: Future<Output = Result<T, String>> + 'static,
     {
         if self.in_flight >= MAX_IN_FLIGHT {
             let message = format!("too many requests in flight (at most {MAX_IN_FLIGHT})");
-            return ctx.text(protocol::error(&Some(id), &message));
+            ctx.text(protocol::error(&Some(id), &message));
+            return false;
         }
         self.in_flight += 1;
         ctx.spawn(answer.into_actor(self).map(move |result, act, ctx| {
@@ -169,7 +186,12 @@ impl Client {
                 Ok(value) => protocol::ok(&id, key, value),
                 Err(e) => protocol::error(&Some(id), &e),
             });
+            if key == "topics" {
+                act.asking = act.asking.saturating_sub(1);
+                act.drain(ctx);
+            }
         }));
+        true
     }
 }
 
@@ -195,6 +217,7 @@ impl Actor for Client {
             }
             ctx.ping(b"");
         });
+        self.start_state_tick(ctx);
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
@@ -214,8 +237,14 @@ impl Handler<Push> for Client {
         if let Some(why) = self.link.ending() {
             return self.close(why, ctx);
         }
-        if let Push::Update(bytes) = push {
-            ctx.text(bytes);
+        match push {
+            Push::Update(bytes) => ctx.text(bytes),
+            Push::AfterGap { dropped, update } => {
+                ctx.text(protocol::lagged(dropped));
+                ctx.text(update);
+            }
+            Push::Wake => self.drain(ctx),
+            Push::Kick => {}
         }
     }
 }
@@ -286,6 +315,8 @@ pub async fn connect(
         ),
         refusals: RateLimiter::direct(Quota::per_second(settings.burst)),
         in_flight: 0,
+        asking: 0,
+        drain_at: None,
         heard: Instant::now(),
         _permit: permit,
     };

@@ -19,9 +19,14 @@
 
 pub mod auth;
 pub mod client;
+pub mod client_state;
 pub mod config;
+pub mod conflate;
+#[cfg(test)]
+mod conflate_tests;
 pub mod hub;
 pub mod hub_messages;
+pub mod hub_state;
 #[cfg(test)]
 mod hub_tests;
 pub mod link;
@@ -31,7 +36,11 @@ mod protocol_tests;
 pub mod routes;
 #[cfg(test)]
 mod routes_tests;
+pub mod state;
+#[cfg(test)]
+mod state_tests;
 pub mod subscribers;
+pub mod topic;
 
 use std::io;
 use std::net::SocketAddr;

@@ -3,7 +3,8 @@
 //! Trades are looked up per event by symbol, so each symbol's entry keeps its
 //! topic name (`trades:NVDA`) ready instead of formatting it per trade; an
 //! entry goes away with its last subscriber, so a batch with no watched symbol
-//! costs one empty-map check.
+//! costs one empty-map check. State topics are indexed by key, and their
+//! wildcards by kind.
 
 use std::collections::{HashMap, HashSet};
 
@@ -11,6 +12,7 @@ use tapewatch_actors::events::Symbol;
 use tapewatch_actors::messages::Output;
 
 use super::protocol::Topic;
+use super::state::{StateKey, StateKind};
 
 /// Subscribers of one symbol's trades.
 #[derive(Debug, Default)]
@@ -27,6 +29,16 @@ pub struct Subscribers {
     alerts: HashSet<u64>,
     status: HashSet<u64>,
     trades: HashMap<Symbol, TradeSubs>,
+    state: HashMap<StateKey, HashSet<u64>>,
+    /// `quotes:*` and `last:*`, indexed by [`wild`].
+    state_all: [HashSet<u64>; 2],
+}
+
+fn wild(kind: StateKind) -> usize {
+    match kind {
+        StateKind::Quotes => 0,
+        StateKind::Last => 1,
+    }
 }
 
 impl Subscribers {
@@ -45,6 +57,14 @@ impl Subscribers {
                     });
                 subs.ids.insert(id);
             }
+            Topic::State(kind, None) => drop(self.state_all[wild(*kind)].insert(id)),
+            Topic::State(kind, Some(symbol)) => {
+                let key = StateKey {
+                    kind: *kind,
+                    symbol: symbol.clone(),
+                };
+                self.state.entry(key).or_default().insert(id);
+            }
         }
     }
 
@@ -58,6 +78,19 @@ impl Subscribers {
                     subs.ids.remove(&id);
                     if subs.ids.is_empty() {
                         self.trades.remove(symbol);
+                    }
+                }
+            }
+            Topic::State(kind, None) => drop(self.state_all[wild(*kind)].remove(&id)),
+            Topic::State(kind, Some(symbol)) => {
+                let key = StateKey {
+                    kind: *kind,
+                    symbol: symbol.clone(),
+                };
+                if let Some(ids) = self.state.get_mut(&key) {
+                    ids.remove(&id);
+                    if ids.is_empty() {
+                        self.state.remove(&key);
                     }
                 }
             }
@@ -75,6 +108,21 @@ impl Subscribers {
     /// Who receives the trades of `symbol`, if anyone.
     pub fn of_trades(&self, symbol: &str) -> Option<&TradeSubs> {
         self.trades.get(symbol)
+    }
+
+    /// True when some client holds some state topic.
+    pub fn wants_state(&self) -> bool {
+        !self.state.is_empty() || self.state_all.iter().any(|s| !s.is_empty())
+    }
+
+    /// Every client that holds `key`, through its own topic or its kind's
+    /// wildcard, each once.
+    pub fn of_state<'a>(&'a self, key: &StateKey) -> impl Iterator<Item = u64> + 'a {
+        let all = &self.state_all[wild(key.kind)];
+        let exact = self.state.get(key).into_iter().flatten();
+        all.iter()
+            .copied()
+            .chain(exact.copied().filter(move |id| !all.contains(id)))
     }
 
     /// True when some client wants some symbol's trades.
@@ -105,5 +153,32 @@ mod tests {
         assert!(!subs.wants_trades(), "the last subscriber takes the entry");
         subs.remove(1, &Topic::Alerts);
         subs.remove(1, &Topic::Alerts);
+    }
+
+    #[test]
+    fn a_state_key_reaches_each_holder_once() {
+        let mut subs = Subscribers::default();
+        let exact = Topic::parse("last:nvda").expect("topic");
+        let all = Topic::parse("last:*").expect("topic");
+        subs.add(1, &exact);
+        subs.add(1, &all);
+        subs.add(2, &exact);
+        subs.add(3, &Topic::parse("quotes:*").expect("topic"));
+        let key = |kind, s: &str| StateKey {
+            kind,
+            symbol: s.into(),
+        };
+        let mut ids: Vec<u64> = subs.of_state(&key(StateKind::Last, "NVDA")).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, [1, 2]);
+        let ids: Vec<u64> = subs.of_state(&key(StateKind::Last, "AAPL")).collect();
+        assert_eq!(ids, [1]);
+        let ids: Vec<u64> = subs.of_state(&key(StateKind::Quotes, "AAPL")).collect();
+        assert_eq!(ids, [3]);
+        subs.remove(1, &all);
+        subs.remove(1, &exact);
+        subs.remove(2, &exact);
+        subs.remove(3, &Topic::parse("quotes:*").expect("topic"));
+        assert!(!subs.wants_state(), "every entry went with its holders");
     }
 }
