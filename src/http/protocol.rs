@@ -214,7 +214,7 @@ pub fn error(id: &Id, message: &str) -> String {
 /// The notice a client with `"on_lag":"notice"` gets where its event
 /// topics lost `dropped` updates: `{"topic":"lagged","dropped":N}`.
 pub fn lagged(dropped: u64) -> String {
-    serde_json::json!({ "topic": "lagged", "dropped": dropped }).to_string()
+    format!(r#"{{"topic":"lagged","dropped":{dropped}}}"#)
 }
 
 /// A push, serialised once and shared by every subscriber:
