@@ -28,6 +28,8 @@ pub mod hub;
 pub mod hub_messages;
 pub mod hub_state;
 #[cfg(test)]
+mod hub_state_tests;
+#[cfg(test)]
 mod hub_tests;
 pub mod link;
 pub mod protocol;
