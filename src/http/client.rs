@@ -53,6 +53,8 @@ pub struct ClientSettings {
     /// Burst size; also how many refused requests within about a second end
     /// the connection.
     pub burst: NonZeroU32,
+    /// The socket's kernel send buffer, in bytes (0: the system's default).
+    pub send_buffer: usize,
 }
 
 /// The per-connection actor.
@@ -302,6 +304,9 @@ pub async fn connect(
     let mut response = ws::handshake(&req)?;
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let socket = req.conn_data::<ConnSocket>().map(ConnSocket::handle);
+    if let Some(s) = socket.as_ref().filter(|_| state.settings.send_buffer > 0) {
+        s.set_send_buffer(state.settings.send_buffer);
+    }
     let metrics = state.pipeline.metrics.clone();
     let link = Arc::new(Link::new(id, socket, metrics.clone()));
     let settings = state.settings;

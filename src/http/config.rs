@@ -44,6 +44,10 @@ pub struct HttpConfig {
     /// Shortest time between two publishes of state topics, in
     /// milliseconds: a key changes for its subscribers at most this often.
     pub state_interval_ms: u64,
+    /// Kernel send buffer of each WebSocket connection, in bytes (0 keeps
+    /// the system's default, which grows to megabytes): what a slow reader
+    /// has not read yet waits there, before conflation can replace it.
+    pub ws_send_buffer: usize,
 }
 
 impl Default for HttpConfig {
@@ -58,6 +62,7 @@ impl Default for HttpConfig {
             request_burst: 100,
             state_max_symbols: crate::http::state::DEFAULT_MAX_SYMBOLS,
             state_interval_ms: crate::http::hub_state::DEFAULT_INTERVAL.as_millis() as u64,
+            ws_send_buffer: 64 * 1024,
         }
     }
 }

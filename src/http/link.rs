@@ -84,6 +84,16 @@ impl SocketHandle {
     fn take(&self) -> Option<socket2::Socket> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
+
+    /// Caps the kernel's send buffer of the connection. What a peer has not
+    /// read yet waits there, out of reach of conflation; a small buffer
+    /// keeps a slow reader's state values fresh. Failing leaves the
+    /// system's default, which only makes a slow reader's values staler.
+    pub fn set_send_buffer(&self, bytes: usize) {
+        if let Some(socket) = self.0.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            let _ = socket.set_send_buffer_size(bytes);
+        }
+    }
 }
 
 /// Put in every plain TCP connection's data by [`on_connect`]. actix-web

@@ -134,6 +134,7 @@ pub async fn serve(
             queue: config.client_queue.max(1),
             per_second: non_zero(config.requests_per_second),
             burst: non_zero(config.request_burst),
+            send_buffer: config.ws_send_buffer,
         },
         pipeline,
         hub: hub.clone(),
