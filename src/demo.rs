@@ -71,7 +71,11 @@ pub async fn run(args: DemoArgs) -> u8 {
         .map(|market| FeedConfig {
             name: (*market).to_owned(),
             url: simulator.ws_url(market),
-            subscribe: vec!["T.*".to_owned()],
+            // Quotes of the stocks too, so `quotes:` on /ws has data.
+            subscribe: match *market {
+                "stocks" => vec!["T.*".to_owned(), "Q.*".to_owned()],
+                _ => vec!["T.*".to_owned()],
+            },
         })
         .collect();
     let mut config = Config {
