@@ -20,9 +20,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use actix_http::ws::Item;
 use actix_web::{web, HttpRequest, HttpResponse};
-use actix_web_actors::ws::{self, Message, ProtocolError, WebsocketContext};
+use actix_web_actors::ws::{self, WebsocketContext};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde::Serialize;
 use serde_json::Value;
@@ -62,7 +61,7 @@ pub struct Client {
     pub(super) link: Arc<Link>,
     hub: Addr<Hub>,
     pipeline: PipelineHandle,
-    metrics: Metrics,
+    pub(super) metrics: Metrics,
     limiter: DefaultDirectRateLimiter,
     /// Refusals allowed: a second bucket, of `burst` per second, drained by
     /// every refused request. Emptying it means the client keeps sending far
@@ -74,12 +73,12 @@ pub struct Client {
     pub(super) asking: usize,
     /// When a throttled state value falls due, if a drain is scheduled.
     pub(super) drain_at: Option<Instant>,
-    heard: Instant,
+    pub(super) heard: Instant,
     _permit: ClientPermit,
 }
 
 impl Client {
-    fn close(&mut self, why: Ending, ctx: &mut WebsocketContext<Self>) {
+    pub(super) fn close(&mut self, why: Ending, ctx: &mut WebsocketContext<Self>) {
         self.link.end(why);
         // The reason that was recorded first decides the close code.
         let why = self.link.ending().unwrap_or(why);
@@ -89,7 +88,7 @@ impl Client {
         ctx.stop();
     }
 
-    fn request(&mut self, text: &str, ctx: &mut WebsocketContext<Self>) {
+    pub(super) fn request(&mut self, text: &str, ctx: &mut WebsocketContext<Self>) {
         if self.limiter.check().is_err() {
             self.metrics.ws_request_errors("rate_limited").inc();
             if self.refusals.check().is_err() {
@@ -247,42 +246,6 @@ impl Handler<Push> for Client {
             }
             Push::Wake => self.drain(ctx),
             Push::Kick => {}
-        }
-    }
-}
-
-impl StreamHandler<Result<Message, ProtocolError>> for Client {
-    fn handle(&mut self, msg: Result<Message, ProtocolError>, ctx: &mut Self::Context) {
-        self.heard = Instant::now();
-        match msg {
-            Ok(Message::Text(text)) => self.request(&text, ctx),
-            Ok(Message::Binary(_)) | Ok(Message::Continuation(Item::FirstBinary(_))) => {
-                self.metrics.ws_request_errors("malformed").inc();
-                ctx.text(protocol::error(
-                    &None,
-                    "binary frames are not supported; send JSON text",
-                ));
-            }
-            Ok(Message::Continuation(Item::FirstText(_))) => {
-                self.metrics.ws_request_errors("malformed").inc();
-                ctx.text(protocol::error(
-                    &None,
-                    "fragmented messages are not supported",
-                ));
-            }
-            Ok(Message::Ping(payload)) => ctx.pong(&payload),
-            Ok(Message::Close(reason)) => {
-                // Answer the peer's close frame with its own reason, as the
-                // protocol asks, then stop.
-                self.link.end(Ending::Closed);
-                ctx.close(reason);
-                ctx.stop();
-            }
-            Ok(Message::Pong(_) | Message::Continuation(_) | Message::Nop) => {}
-            Err(e) => {
-                tracing::debug!(client = self.link.id, error = %e, "downstream protocol error");
-                self.close(Ending::Error, ctx);
-            }
         }
     }
 }

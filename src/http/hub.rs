@@ -48,11 +48,11 @@ const SWEEP_EVERY: Duration = Duration::from_secs(5);
 pub(super) struct Entry {
     pub(super) push: Recipient<Push>,
     pub(super) link: Arc<Link>,
-    topics: BTreeSet<Topic>,
-    on_lag: OnLag,
+    pub(super) topics: BTreeSet<Topic>,
+    pub(super) on_lag: OnLag,
     /// Event-topic updates dropped since the last one delivered (with
     /// [`OnLag::Notice`]).
-    gap: u64,
+    pub(super) gap: u64,
 }
 
 /// The fan-out actor.
@@ -171,7 +171,7 @@ impl Hub {
     /// Forgets a client whose actor stopped. Its connection may still be
     /// flushing to a peer that does not read (actix-web waits for that
     /// without limit), so it too is dropped after the grace if still open.
-    fn forget(&mut self, id: u64, ctx: &mut Context<Self>) {
+    pub(super) fn forget(&mut self, id: u64, ctx: &mut Context<Self>) {
         if let Some(entry) = self.remove(id) {
             Self::close_after_grace(entry.link, ctx);
         }
@@ -189,7 +189,7 @@ impl Hub {
         Some(entry)
     }
 
-    fn topics_of(entry: &Entry) -> Vec<String> {
+    pub(super) fn topics_of(entry: &Entry) -> Vec<String> {
         entry.topics.iter().map(Topic::to_string).collect()
     }
 }
@@ -251,75 +251,6 @@ impl Handler<Events> for Hub {
             Self::deliver(&mut self.clients, &self.metrics, &subs.ids, &bytes, &mut failed);
         }
         self.settle(failed, ctx);
-    }
-}
-
-impl Handler<Register> for Hub {
-    type Result = ();
-
-    fn handle(&mut self, msg: Register, _: &mut Context<Self>) {
-        let entry = Entry {
-            push: msg.push,
-            link: msg.link,
-            topics: BTreeSet::new(),
-            on_lag: OnLag::default(),
-            gap: 0,
-        };
-        self.clients.insert(entry.link.id, entry);
-    }
-}
-
-impl Handler<Unregister> for Hub {
-    type Result = ();
-
-    fn handle(&mut self, Unregister(id): Unregister, ctx: &mut Context<Self>) {
-        self.forget(id, ctx);
-    }
-}
-
-impl Handler<ChangeTopics> for Hub {
-    type Result = Result<Vec<String>, HubError>;
-
-    fn handle(&mut self, msg: ChangeTopics, _: &mut Context<Self>) -> Self::Result {
-        let entry = self.clients.get(&msg.client).ok_or(HubError::Gone)?;
-        let mut topics = entry.topics.clone();
-        topics.extend(msg.add.iter().cloned());
-        for t in &msg.remove {
-            topics.remove(t);
-        }
-        if topics.len() > MAX_TOPICS_PER_CLIENT {
-            return Err(HubError::TooManyTopics);
-        }
-        let old = std::mem::replace(
-            &mut self
-                .clients
-                .get_mut(&msg.client)
-                .ok_or(HubError::Gone)?
-                .topics,
-            topics.clone(),
-        );
-        for t in old.difference(&topics) {
-            self.subscribers.remove(msg.client, t);
-        }
-        for t in topics.difference(&old) {
-            self.subscribers.add(msg.client, t);
-        }
-        if let (Some(on_lag), Some(entry)) = (msg.on_lag, self.clients.get_mut(&msg.client)) {
-            entry.on_lag = on_lag;
-        }
-        self.change_state(msg.client, &old, &topics, &msg.add, msg.min_gap);
-        Ok(topics.iter().map(Topic::to_string).collect())
-    }
-}
-
-impl Handler<Topics> for Hub {
-    type Result = Result<Vec<String>, HubError>;
-
-    fn handle(&mut self, Topics(id): Topics, _: &mut Context<Self>) -> Self::Result {
-        self.clients
-            .get(&id)
-            .map(Hub::topics_of)
-            .ok_or(HubError::Gone)
     }
 }
 

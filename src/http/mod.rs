@@ -19,12 +19,14 @@
 
 pub mod auth;
 pub mod client;
+mod client_frames;
 pub mod client_state;
 pub mod config;
 pub mod conflate;
 #[cfg(test)]
 mod conflate_tests;
 pub mod hub;
+mod hub_clients;
 pub mod hub_messages;
 pub mod hub_state;
 #[cfg(test)]
