@@ -23,7 +23,9 @@ fn with_quotes(c: &mut Config) {
 }
 
 fn now_ms() -> i64 {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     since.as_millis() as i64
 }
 
@@ -43,7 +45,10 @@ impl Watch {
         let Some(topic) = v["topic"].as_str() else {
             return; // a reply
         };
-        assert!(topic.starts_with("last:") || topic.starts_with("quotes:"), "{v}");
+        assert!(
+            topic.starts_with("last:") || topic.starts_with("quotes:"),
+            "{v}"
+        );
         let data = &v["data"];
         let order = (
             data["time_ms"].as_i64().expect("time"),
@@ -51,11 +56,17 @@ impl Watch {
             data["day_trades"].as_i64().unwrap_or(0),
         );
         if let Some(before) = self.last.get(topic) {
-            assert!(order >= *before, "older after newer on {topic}: {before:?} then {v}");
+            assert!(
+                order >= *before,
+                "older after newer on {topic}: {before:?} then {v}"
+            );
         }
         if v["snapshot"] == true {
             assert!(!self.updates_seen, "a snapshot after an update: {v}");
-            assert!(self.snapshots.insert(topic.to_owned()), "two snapshots of {topic}");
+            assert!(
+                self.snapshots.insert(topic.to_owned()),
+                "two snapshots of {topic}"
+            );
         } else {
             self.updates_seen = true;
         }
@@ -98,7 +109,10 @@ async fn slow_and_stopped_readers_of_state_topics_keep_up_with_the_newest_values
         .await;
     assert_eq!(ended, Ok(()), "the slow client was not disconnected");
     for s in STOCKS {
-        assert!(watch.snapshots.contains(&format!("last:{s}")), "no snapshot of {s}");
+        assert!(
+            watch.snapshots.contains(&format!("last:{s}")),
+            "no snapshot of {s}"
+        );
     }
     assert_eq!(m.ws_disconnects("slow").get(), 0, "nobody evicted");
     assert!(m.ws_conflated.get() > 0, "values were conflated");
@@ -123,7 +137,9 @@ async fn slow_and_stopped_readers_of_state_topics_keep_up_with_the_newest_values
     );
 
     // A client's own counters.
-    let mut ws = WsClient::connect(&svc.ws_url(), None).await.expect("connects");
+    let mut ws = WsClient::connect(&svc.ws_url(), None)
+        .await
+        .expect("connects");
     ws.send(json!({"id": 2, "action": "stats"})).await;
     let stats = ws.reply(2).await["stats"].clone();
     assert_eq!(stats, json!({"conflated": 0, "pending": 0, "lagged": 0}));
@@ -141,7 +157,9 @@ async fn a_subscription_to_one_key_starts_with_its_snapshot_and_max_hz_spaces_it
     let svc = Service::start(sim, &["stocks"], with_quotes).await;
     let m = svc.pipeline.metrics.clone();
     assert!(wait_for(Duration::from_secs(10), || m.frames.get() > 100).await);
-    let mut ws = WsClient::connect(&svc.ws_url(), None).await.expect("connects");
+    let mut ws = WsClient::connect(&svc.ws_url(), None)
+        .await
+        .expect("connects");
     ws.send(json!({"id": 1, "action": "subscribe", "topics": ["last:nvda"], "max_hz": 5}))
         .await;
     assert_eq!(ws.reply(1).await["topics"], json!(["last:NVDA"]));
@@ -157,7 +175,10 @@ async fn a_subscription_to_one_key_starts_with_its_snapshot_and_max_hz_spaces_it
             count += 1;
         }
     }
-    assert!((5..=11).contains(&count), "{count} values in 2 s at max_hz 5");
+    assert!(
+        (5..=11).contains(&count),
+        "{count} values in 2 s at max_hz 5"
+    );
     svc.stop().await;
 }
 
@@ -184,7 +205,11 @@ async fn an_event_topic_client_with_on_lag_notice_gets_lagged_and_continues() {
             let v: Value = serde_json::from_str(&text).expect("json");
             if v["topic"] == "lagged" {
                 lagged += v["dropped"].as_u64().expect("dropped count");
-            } else if lagged > 0 && v["topic"].as_str().is_some_and(|t| t.starts_with("trades:")) {
+            } else if lagged > 0
+                && v["topic"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("trades:"))
+            {
                 trades_after += 1;
             }
         })

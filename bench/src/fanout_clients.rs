@@ -109,7 +109,12 @@ impl Clients {
     }
 }
 
-async fn client(url: String, rate: Option<u32>, stop: Arc<AtomicBool>, ready: Arc<AtomicUsize>) -> Tally {
+async fn client(
+    url: String,
+    rate: Option<u32>,
+    stop: Arc<AtomicBool>,
+    ready: Arc<AtomicUsize>,
+) -> Tally {
     let mut tally = Tally {
         rate,
         ..Tally::default()

@@ -54,7 +54,10 @@ fn never_an_older_value_after_a_newer_one() {
     for revision in [3, 5] {
         assert!(!q.offer(value("A", revision), false));
     }
-    assert!(!q.has_pending(), "nothing older than what was sent is queued");
+    assert!(
+        !q.has_pending(),
+        "nothing older than what was sent is queued"
+    );
     q.offer(value("A", 6), false);
     assert_eq!(take(&mut q, Instant::now()).0, ["A@6"]);
 }
@@ -86,7 +89,11 @@ fn max_hz_spaces_each_key() {
     q.offer(value("B", 1), false);
     let (out, next) = take(&mut q, t0 + Duration::from_millis(10));
     assert_eq!(out, ["B@1"], "B had not been sent yet");
-    assert_eq!(next, Some(t0 + gap), "A falls due one interval after its last");
+    assert_eq!(
+        next,
+        Some(t0 + gap),
+        "A falls due one interval after its last"
+    );
     q.offer(value("A", 3), false);
     let (out, next) = take(&mut q, t0 + gap);
     assert_eq!(out, ["A@3"]);

@@ -27,8 +27,8 @@ use tapewatch_actors::events::Event;
 use tapewatch_actors::messages::{Events, Output};
 use tapewatch_actors::metrics::Metrics;
 
-use super::link::{Ending, Link};
 use super::hub_state::StateSettings;
+use super::link::{Ending, Link};
 use super::protocol::{self, OnLag, Topic};
 use super::state::StateTable;
 use super::subscribers::Subscribers;
@@ -248,7 +248,13 @@ impl Handler<Events> for Hub {
             let Some(bytes) = protocol::push(&subs.topic, trade) else {
                 continue;
             };
-            Self::deliver(&mut self.clients, &self.metrics, &subs.ids, &bytes, &mut failed);
+            Self::deliver(
+                &mut self.clients,
+                &self.metrics,
+                &subs.ids,
+                &bytes,
+                &mut failed,
+            );
         }
         self.settle(failed, ctx);
     }

@@ -93,11 +93,17 @@ async fn join(hub: &Addr<Hub>, push: Recipient<Push>, link: &Arc<Link>) {
 async fn subscribe(hub: &Addr<Hub>, id: u64, topics: &[&str], on_lag: Option<OnLag>) {
     let change = ChangeTopics {
         client: id,
-        add: topics.iter().map(|t| Topic::parse(t).expect("topic")).collect(),
+        add: topics
+            .iter()
+            .map(|t| Topic::parse(t).expect("topic"))
+            .collect(),
         on_lag,
         ..ChangeTopics::default()
     };
-    hub.send(change).await.expect("hub alive").expect("subscribed");
+    hub.send(change)
+        .await
+        .expect("hub alive")
+        .expect("subscribed");
 }
 
 async fn next(rx: &mut mpsc::UnboundedReceiver<ByteString>) -> Value {
@@ -111,11 +117,25 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<ByteString>) -> Value {
 #[actix::test]
 async fn a_subscription_starts_with_a_snapshot_of_every_key() {
     let (hub, metrics) = hub().await;
-    let events = vec![trade("NVDA", 1.0, 10), trade("AAPL", 2.0, 10), trade("NVDA", 3.0, 11)];
+    let events = vec![
+        trade("NVDA", 1.0, 10),
+        trade("AAPL", 2.0, 10),
+        trade("NVDA", 3.0, 11),
+    ];
     hub.send(batch(events)).await.expect("hub alive");
     let link = Arc::new(Link::new(1, None, metrics.clone()));
     let (tx, mut rx) = mpsc::unbounded_channel();
-    join(&hub, Recorder { link: link.clone(), tx }.start().recipient(), &link).await;
+    join(
+        &hub,
+        Recorder {
+            link: link.clone(),
+            tx,
+        }
+        .start()
+        .recipient(),
+        &link,
+    )
+    .await;
     subscribe(&hub, 1, &["last:*"], None).await;
     let mut snapshot = HashMap::new();
     for _ in 0..2 {
@@ -128,7 +148,9 @@ async fn a_subscription_starts_with_a_snapshot_of_every_key() {
     assert_eq!(snapshot["NVDA"]["data"]["day_trades"], 2);
     assert_eq!(snapshot["AAPL"]["data"]["price"], 2.0);
     // Then updates, not marked.
-    hub.send(batch(vec![trade("AAPL", 4.0, 12)])).await.expect("hub alive");
+    hub.send(batch(vec![trade("AAPL", 4.0, 12)]))
+        .await
+        .expect("hub alive");
     let v = next(&mut rx).await;
     assert_eq!(v["topic"], "last:AAPL");
     assert_eq!(v["data"]["price"], 4.0);
@@ -136,7 +158,9 @@ async fn a_subscription_starts_with_a_snapshot_of_every_key() {
     // A key subscribed on its own, already covered by the wildcard: no
     // second snapshot.
     subscribe(&hub, 1, &["last:NVDA"], None).await;
-    hub.send(batch(vec![trade("NVDA", 5.0, 13)])).await.expect("hub alive");
+    hub.send(batch(vec![trade("NVDA", 5.0, 13)]))
+        .await
+        .expect("hub alive");
     let v = next(&mut rx).await;
     assert_eq!(v["data"]["price"], 5.0, "{v}");
     assert!(v.get("snapshot").is_none(), "{v}");
@@ -153,7 +177,10 @@ async fn a_client_that_stops_reading_is_never_evicted_and_then_gets_the_newest_v
     subscribe(&hub, 2, &["last:*", "alerts"], None).await;
     let symbols = ["A", "B", "C", "D"];
     for step in 0..2_000i64 {
-        let events = symbols.iter().map(|s| trade(s, step as f64, step)).collect();
+        let events = symbols
+            .iter()
+            .map(|s| trade(s, step as f64, step))
+            .collect();
         hub.send(batch(events)).await.expect("hub alive");
         if step % 200 == 0 {
             // Let a few publishes happen along the way.
@@ -169,7 +196,10 @@ async fn a_client_that_stops_reading_is_never_evicted_and_then_gets_the_newest_v
     // The peer reads again: a handful of values per key, each newer than
     // the one before, up to the newest (the hub may still publish once).
     let (tx, mut rx) = mpsc::unbounded_channel();
-    stuck.run(Recorder { link: link.clone(), tx });
+    stuck.run(Recorder {
+        link: link.clone(),
+        tx,
+    });
     let mut seen: HashMap<String, Vec<f64>> = HashMap::new();
     while !symbols
         .iter()
@@ -179,7 +209,10 @@ async fn a_client_that_stops_reading_is_never_evicted_and_then_gets_the_newest_v
         let symbol = v["data"]["symbol"].as_str().expect("symbol").to_owned();
         let price = v["data"]["price"].as_f64().expect("price");
         let prices = seen.entry(symbol).or_default();
-        assert!(prices.last().is_none_or(|p| *p < price), "older after newer: {v}");
+        assert!(
+            prices.last().is_none_or(|p| *p < price),
+            "older after newer: {v}"
+        );
         prices.push(price);
     }
     assert!(seen.values().all(|p| p.len() <= 2), "{seen:?}");
@@ -194,7 +227,9 @@ async fn an_event_topic_client_with_on_lag_notice_is_told_what_it_lost() {
     join(&hub, stuck.address().recipient(), &link).await;
     subscribe(&hub, 3, &["trades:NVDA"], Some(OnLag::Notice)).await;
     for step in 0..20 {
-        hub.send(batch(vec![trade("NVDA", step as f64, step)])).await.expect("hub alive");
+        hub.send(batch(vec![trade("NVDA", step as f64, step)]))
+            .await
+            .expect("hub alive");
     }
     assert_eq!(link.ending(), None, "not evicted");
     // Two fit in the mailbox (actix lets one more in than its capacity).
@@ -202,13 +237,21 @@ async fn an_event_topic_client_with_on_lag_notice_is_told_what_it_lost() {
     assert!((16..=18).contains(&lost), "{lost}");
     assert_eq!(metrics.ws_dropped.get(), lost);
     let (tx, mut rx) = mpsc::unbounded_channel();
-    stuck.run(Recorder { link: link.clone(), tx });
+    stuck.run(Recorder {
+        link: link.clone(),
+        tx,
+    });
     let kept = 20 - lost as i64;
     for step in 0..kept {
         assert_eq!(next(&mut rx).await["data"]["time_ms"], step);
     }
-    hub.send(batch(vec![trade("NVDA", 99.0, 99)])).await.expect("hub alive");
+    hub.send(batch(vec![trade("NVDA", 99.0, 99)]))
+        .await
+        .expect("hub alive");
     let notice = next(&mut rx).await;
-    assert_eq!(notice, serde_json::json!({"topic": "lagged", "dropped": lost}));
+    assert_eq!(
+        notice,
+        serde_json::json!({"topic": "lagged", "dropped": lost})
+    );
     assert_eq!(next(&mut rx).await["data"]["time_ms"], 99);
 }

@@ -41,6 +41,7 @@ pub mod routes;
 #[cfg(test)]
 mod routes_tests;
 pub mod state;
+mod state_entry;
 #[cfg(test)]
 mod state_tests;
 pub mod subscribers;

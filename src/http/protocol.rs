@@ -13,8 +13,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use tapewatch_actors::events::Symbol;
 
-pub use super::topic::{lookup_ticker, ticker, Topic, MAX_TICKER_LEN};
 use super::topic::clip;
+pub use super::topic::{lookup_ticker, ticker, Topic, MAX_TICKER_LEN};
 
 /// Topics one request may name.
 pub const MAX_TOPICS_PER_REQUEST: usize = 256;
@@ -178,7 +178,11 @@ fn subscribe(obj: &Map<String, Value>) -> Result<Subscribe, String> {
             Some(hz) if hz > 0.0 && hz <= MAX_HZ => {
                 Some(std::time::Duration::from_secs_f64(1.0 / hz))
             }
-            _ => return Err(format!("`max_hz` must be a number above 0 and at most {MAX_HZ}")),
+            _ => {
+                return Err(format!(
+                    "`max_hz` must be a number above 0 and at most {MAX_HZ}"
+                ))
+            }
         },
     };
     let on_lag = match obj.get("on_lag") {

@@ -218,7 +218,12 @@ fn lookups_accept_only_option_tickers_and_stock_symbols() {
 #[test]
 fn state_topics_round_trip_and_report_their_kind() {
     for (text, shown, kind, symbol) in [
-        ("quotes:nvda", "quotes:NVDA", StateKind::Quotes, Some("NVDA")),
+        (
+            "quotes:nvda",
+            "quotes:NVDA",
+            StateKind::Quotes,
+            Some("NVDA"),
+        ),
         ("last:*", "last:*", StateKind::Last, None),
         (
             "last:O:SPY261218C00600000",
@@ -228,7 +233,11 @@ fn state_topics_round_trip_and_report_their_kind() {
         ),
     ] {
         let topic = Topic::parse(text).expect(text);
-        assert_eq!(topic.as_state(), Some((kind, symbol.map(Into::into))), "{text}");
+        assert_eq!(
+            topic.as_state(),
+            Some((kind, symbol.map(Into::into))),
+            "{text}"
+        );
         assert_eq!(topic.to_string(), shown);
     }
     assert_eq!(Topic::parse("trades:NVDA").expect("topic").as_state(), None);

@@ -14,15 +14,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytestring::ByteString;
-use serde::Serialize;
-use tapewatch_actors::events::{Event, Quote, Symbol, Trade};
+use tapewatch_actors::events::{Event, Symbol};
+
+use super::state_entry::{bit, Entry};
+pub use super::state_entry::{LastTrade, LatestQuote};
 
 /// Default cap on the symbols the table holds.
 pub const DEFAULT_MAX_SYMBOLS: usize = 50_000;
-
-const DAY_MS: i64 = 86_400_000;
-/// The trading day turns at midnight UTC−5.
-const DAY_OFFSET_MS: i64 = -5 * 3_600_000;
 
 /// The two kinds of state topic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -64,60 +62,6 @@ pub struct StateValue {
     pub update: ByteString,
     /// `{"topic":"last:NVDA","snapshot":true,"data":{...}}`.
     pub snapshot: ByteString,
-}
-
-/// The `data` of a `last:` push.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LastTrade {
-    /// Ticker.
-    pub symbol: Symbol,
-    /// Price of the last trade.
-    pub price: f64,
-    /// Its size.
-    pub size: f64,
-    /// Its event time, Unix milliseconds.
-    pub time_ms: i64,
-    /// Its provider sequence number, when the provider sends one.
-    pub sequence: Option<i64>,
-    /// Shares (or contracts) traded in the symbol's day so far.
-    pub day_volume: f64,
-    /// Trades in the symbol's day so far.
-    pub day_trades: u64,
-}
-
-/// The `data` of a `quotes:` push.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LatestQuote {
-    /// Ticker.
-    pub symbol: Symbol,
-    /// Best bid price.
-    pub bid: f64,
-    /// Best bid size.
-    pub bid_size: f64,
-    /// Best ask price.
-    pub ask: f64,
-    /// Best ask size.
-    pub ask_size: f64,
-    /// Event time, Unix milliseconds.
-    pub time_ms: i64,
-}
-
-#[derive(Debug, Default)]
-struct Entry {
-    quote: Option<LatestQuote>,
-    quote_rev: u64,
-    last: Option<LastTrade>,
-    last_rev: u64,
-    day: i64,
-    /// Changed since the last publish: bit 0 quotes, bit 1 last.
-    dirty: u8,
-}
-
-fn bit(kind: StateKind) -> u8 {
-    match kind {
-        StateKind::Quotes => 1,
-        StateKind::Last => 2,
-    }
 }
 
 /// What applying one event did.
@@ -166,31 +110,22 @@ impl StateTable {
             Event::Quote(q) => (&q.symbol, StateKind::Quotes),
             _ => return Applied::Unchanged,
         };
-        if !self.entries.contains_key(symbol) {
-            if self.entries.len() >= self.max_symbols {
-                return Applied::NoRoom;
-            }
-            self.entries.insert(symbol.clone(), Entry::default());
-        }
-        let Some(entry) = self.entries.get_mut(symbol) else {
-            return Applied::Unchanged;
+        // One lookup for a known symbol: the common case, once per event.
+        let changed = if let Some(entry) = self.entries.get_mut(symbol) {
+            entry.apply(event, kind, symbol, &mut self.dirty)
+        } else if self.entries.len() >= self.max_symbols {
+            return Applied::NoRoom;
+        } else {
+            let mut entry = Entry::default();
+            let changed = entry.apply(event, kind, symbol, &mut self.dirty);
+            self.entries.insert(symbol.clone(), entry);
+            changed
         };
-        let changed = match event {
-            Event::Trade(t) => entry.trade(t),
-            Event::Quote(q) => entry.quote(q),
-            _ => false,
-        };
-        if !changed {
-            return Applied::Unchanged;
+        if changed {
+            Applied::Changed
+        } else {
+            Applied::Unchanged
         }
-        if entry.dirty & bit(kind) == 0 {
-            entry.dirty |= bit(kind);
-            self.dirty.push(StateKey {
-                kind,
-                symbol: symbol.clone(),
-            });
-        }
-        Applied::Changed
     }
 
     /// True when some key changed since the last [`Self::take_dirty`].
@@ -212,7 +147,10 @@ impl StateTable {
     pub fn value(&self, key: &StateKey) -> Option<Arc<StateValue>> {
         let entry = self.entries.get(&key.symbol)?;
         let (data, revision) = match key.kind {
-            StateKind::Quotes => (serde_json::to_string(entry.quote.as_ref()?), entry.quote_rev),
+            StateKind::Quotes => (
+                serde_json::to_string(entry.quote.as_ref()?),
+                entry.quote_rev,
+            ),
             StateKind::Last => (serde_json::to_string(entry.last.as_ref()?), entry.last_rev),
         };
         let data = data.ok()?;
@@ -238,66 +176,5 @@ impl StateTable {
                 kind,
                 symbol: symbol.clone(),
             })
-    }
-}
-
-/// The trading day of an event time.
-fn day_of(time_ms: i64) -> i64 {
-    (time_ms + DAY_OFFSET_MS).div_euclid(DAY_MS)
-}
-
-impl Entry {
-    fn quote(&mut self, q: &Quote) -> bool {
-        if self.quote.as_ref().is_some_and(|cur| q.time_ms < cur.time_ms) {
-            return false;
-        }
-        self.quote = Some(LatestQuote {
-            symbol: q.symbol.clone(),
-            bid: q.bid,
-            bid_size: q.bid_size,
-            ask: q.ask,
-            ask_size: q.ask_size,
-            time_ms: q.time_ms,
-        });
-        self.quote_rev += 1;
-        true
-    }
-
-    fn trade(&mut self, t: &Trade) -> bool {
-        let day = day_of(t.time_ms);
-        let Some(last) = self.last.as_mut() else {
-            self.day = day;
-            self.last = Some(LastTrade {
-                symbol: t.symbol.clone(),
-                price: t.price,
-                size: t.size,
-                time_ms: t.time_ms,
-                sequence: t.sequence,
-                day_volume: t.size,
-                day_trades: 1,
-            });
-            self.last_rev += 1;
-            return true;
-        };
-        if day < self.day {
-            // A late trade of a day already over changes nothing shown.
-            return false;
-        }
-        if day > self.day {
-            self.day = day;
-            last.day_volume = 0.0;
-            last.day_trades = 0;
-        }
-        last.day_volume += t.size;
-        last.day_trades += 1;
-        let order = |time: i64, seq: Option<i64>| (time, seq.unwrap_or(i64::MIN));
-        if order(t.time_ms, t.sequence) >= order(last.time_ms, last.sequence) {
-            last.price = t.price;
-            last.size = t.size;
-            last.time_ms = t.time_ms;
-            last.sequence = t.sequence;
-        }
-        self.last_rev += 1;
-        true
     }
 }

@@ -54,18 +54,67 @@ fn last_trade_moves_forward_and_counts_the_day() {
     let k = key(StateKind::Last, "NVDA");
     // (event, applied, price shown, time shown, day volume, day trades)
     let steps = [
-        (trade("NVDA", 10.0, 100.0, T0, Some(5)), Applied::Changed, 10.0, T0, 100.0, 1),
+        (
+            trade("NVDA", 10.0, 100.0, T0, Some(5)),
+            Applied::Changed,
+            10.0,
+            T0,
+            100.0,
+            1,
+        ),
         // Same time, higher sequence: newer.
-        (trade("NVDA", 11.0, 10.0, T0, Some(6)), Applied::Changed, 11.0, T0, 110.0, 2),
+        (
+            trade("NVDA", 11.0, 10.0, T0, Some(6)),
+            Applied::Changed,
+            11.0,
+            T0,
+            110.0,
+            2,
+        ),
         // Same time, lower sequence: late, counted but not shown.
-        (trade("NVDA", 9.0, 5.0, T0, Some(4)), Applied::Changed, 11.0, T0, 115.0, 3),
+        (
+            trade("NVDA", 9.0, 5.0, T0, Some(4)),
+            Applied::Changed,
+            11.0,
+            T0,
+            115.0,
+            3,
+        ),
         // Earlier time: late as well.
-        (trade("NVDA", 8.0, 5.0, T0 - 1, None), Applied::Changed, 11.0, T0, 120.0, 4),
-        (trade("NVDA", 12.0, 1.0, T0 + 1, None), Applied::Changed, 12.0, T0 + 1, 121.0, 5),
+        (
+            trade("NVDA", 8.0, 5.0, T0 - 1, None),
+            Applied::Changed,
+            11.0,
+            T0,
+            120.0,
+            4,
+        ),
+        (
+            trade("NVDA", 12.0, 1.0, T0 + 1, None),
+            Applied::Changed,
+            12.0,
+            T0 + 1,
+            121.0,
+            5,
+        ),
         // The next day (after midnight UTC-5): volume starts again.
-        (trade("NVDA", 13.0, 7.0, T0 + 24 * HOUR, None), Applied::Changed, 13.0, T0 + 24 * HOUR, 7.0, 1),
+        (
+            trade("NVDA", 13.0, 7.0, T0 + 24 * HOUR, None),
+            Applied::Changed,
+            13.0,
+            T0 + 24 * HOUR,
+            7.0,
+            1,
+        ),
         // A straggler of the day before changes nothing.
-        (trade("NVDA", 1.0, 1_000.0, T0 + 2, None), Applied::Unchanged, 13.0, T0 + 24 * HOUR, 7.0, 1),
+        (
+            trade("NVDA", 1.0, 1_000.0, T0 + 2, None),
+            Applied::Unchanged,
+            13.0,
+            T0 + 24 * HOUR,
+            7.0,
+            1,
+        ),
     ];
     let mut table = StateTable::new(10);
     let mut revision = 0;
@@ -94,7 +143,10 @@ fn a_quote_older_than_the_one_held_is_ignored() {
     let d = data(&table, &k);
     assert_eq!(d["bid"], json!(11.0));
     assert_eq!(d["ask_size"], json!(2.0));
-    assert!(table.value(&key(StateKind::Last, "AAPL")).is_none(), "no trade yet");
+    assert!(
+        table.value(&key(StateKind::Last, "AAPL")).is_none(),
+        "no trade yet"
+    );
 }
 
 #[test]
@@ -109,7 +161,10 @@ fn the_cap_holds_and_changed_keys_come_once_in_order() {
     for e in &events {
         assert_eq!(table.apply(e), Applied::Changed);
     }
-    assert_eq!(table.apply(&trade("C", 1.0, 1.0, T0, None)), Applied::NoRoom);
+    assert_eq!(
+        table.apply(&trade("C", 1.0, 1.0, T0, None)),
+        Applied::NoRoom
+    );
     assert_eq!(table.len(), 2);
     assert_eq!(
         table.take_dirty(),
@@ -138,7 +193,10 @@ fn a_value_is_serialised_as_an_update_and_as_a_snapshot() {
     let snapshot: Value = serde_json::from_str(&value.snapshot).expect("json");
     let data = json!({"symbol": "O:NVDA261218C00500000", "price": 2.5, "size": 3.0,
         "time_ms": T0, "sequence": 9, "day_volume": 3.0, "day_trades": 1});
-    assert_eq!(update, json!({"topic": "last:O:NVDA261218C00500000", "data": data}));
+    assert_eq!(
+        update,
+        json!({"topic": "last:O:NVDA261218C00500000", "data": data})
+    );
     assert_eq!(
         snapshot,
         json!({"topic": "last:O:NVDA261218C00500000", "snapshot": true, "data": data})
