@@ -78,6 +78,10 @@ pub struct Args {
     /// Also write the results as Markdown to this file.
     #[arg(long)]
     pub markdown: Option<PathBuf>,
+    /// The hub's `http.state_interval_ms` in the fan-out scenario (default:
+    /// the service's default).
+    #[arg(long)]
+    pub state_interval_ms: Option<u64>,
     /// Python of the peer's venv (default: .venv-bench/bin/python).
     #[arg(long, env = "TAPEWATCH_BENCH_PYTHON")]
     pub python: Option<PathBuf>,
@@ -191,7 +195,7 @@ pub async fn run(args: &Args) -> (Report, bool) {
     }
     if want(Scenario::Fanout) {
         eprintln!("running fanout ...");
-        let r = fanout::fanout(&sizes, &mut report).await;
+        let r = fanout::fanout(&sizes, args.state_interval_ms, &mut report).await;
         note(&mut report, "fanout", r);
     }
     report

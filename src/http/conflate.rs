@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytestring::ByteString;
+use foldhash::fast::RandomState;
 use indexmap::IndexMap;
 use tapewatch_actors::events::Symbol;
 
@@ -40,8 +41,11 @@ struct Sent {
 /// The per-client queue of state values.
 #[derive(Debug, Default)]
 pub struct Conflator {
-    pending: IndexMap<StateKey, Pending>,
-    sent: HashMap<StateKey, Sent>,
+    // foldhash, seeded per map: every published value costs a lookup in
+    // both maps of every client that holds its key, and the keys come from
+    // the feed, not from clients.
+    pending: IndexMap<StateKey, Pending, RandomState>,
+    sent: HashMap<StateKey, Sent, RandomState>,
     /// Every state topic the client holds, with the shortest interval
     /// between two values of a key it asked for with `max_hz`.
     gaps: HashMap<StateTopic, Option<Duration>>,

@@ -17,7 +17,7 @@ use tapewatch_actors::events::Event;
 
 use super::hub::{Hub, Push};
 use super::protocol::Topic;
-use super::state::{Applied, StateKey, StateValue, DEFAULT_MAX_SYMBOLS};
+use super::state::{Applied, StateKey, StateKind, StateValue, DEFAULT_MAX_SYMBOLS};
 
 /// Default `http.state_interval_ms`.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(20);
@@ -77,38 +77,55 @@ impl Hub {
         });
     }
 
-    /// Offers every key changed since the last publish to its holders.
+    /// Offers every key changed since the last publish to its holders:
+    /// each value is serialised once, and each client's queue locked once
+    /// per kind it holds whole.
     fn publish(&mut self, now: Instant) {
         self.last_publish = now;
-        let mut per_client: HashMap<u64, Vec<Arc<StateValue>>> = HashMap::new();
+        let mut all: [Vec<Arc<StateValue>>; 2] = Default::default();
+        let mut by_key: HashMap<u64, Vec<Arc<StateValue>>> = HashMap::new();
         for key in self.state.take_dirty() {
-            let mut holders = self.subscribers.of_state(&key).peekable();
-            if holders.peek().is_none() {
+            let whole = !self.subscribers.of_all(key.kind).is_empty();
+            let mut own = self.subscribers.of_key(&key).peekable();
+            if !whole && own.peek().is_none() {
                 continue;
             }
             let Some(value) = self.state.value(&key) else {
                 continue;
             };
-            for id in holders {
-                per_client.entry(id).or_default().push(value.clone());
+            for id in own {
+                by_key.entry(id).or_default().push(value.clone());
+            }
+            if whole {
+                all[key.kind.index()].push(value);
             }
         }
-        for (id, values) in per_client {
-            self.offer(id, values, false);
+        for kind in [StateKind::Quotes, StateKind::Last] {
+            let values = &all[kind.index()];
+            if values.is_empty() {
+                continue;
+            }
+            let ids: Vec<u64> = self.subscribers.of_all(kind).iter().copied().collect();
+            for id in ids {
+                self.offer(id, values, false);
+            }
+        }
+        for (id, values) in by_key {
+            self.offer(id, &values, false);
         }
     }
 
     /// Queues `values` for client `id` and wakes it if it is not already
     /// due to look.
-    pub(super) fn offer(&mut self, id: u64, values: Vec<Arc<StateValue>>, snapshot: bool) {
+    pub(super) fn offer(&mut self, id: u64, values: &[Arc<StateValue>], snapshot: bool) {
         let Some(entry) = self.clients.get(&id) else {
             return;
         };
         let (wake, conflated) = {
             let mut queue = entry.link.state();
             let conflated = values
-                .into_iter()
-                .filter(|v| queue.offer(v.clone(), snapshot))
+                .iter()
+                .filter(|v| queue.offer(Arc::clone(v), snapshot))
                 .count();
             (queue.claim_wake(), conflated)
         };
@@ -167,7 +184,7 @@ impl Hub {
             }
         }
         if !snapshot.is_empty() {
-            self.offer(id, snapshot, true);
+            self.offer(id, &snapshot, true);
         }
     }
 }

@@ -32,6 +32,14 @@ pub enum StateKind {
 }
 
 impl StateKind {
+    /// 0 for quotes, 1 for last trades: an index into per-kind arrays.
+    pub fn index(self) -> usize {
+        match self {
+            StateKind::Quotes => 0,
+            StateKind::Last => 1,
+        }
+    }
+
     /// The topic prefix (`quotes`, `last`).
     pub fn name(self) -> &'static str {
         match self {
@@ -78,7 +86,8 @@ pub enum Applied {
 /// The table: symbol → current values, capped at `max_symbols`.
 #[derive(Debug)]
 pub struct StateTable {
-    entries: HashMap<Symbol, Entry>,
+    /// foldhash: one lookup per quote and trade of every feed.
+    entries: HashMap<Symbol, Entry, foldhash::fast::RandomState>,
     max_symbols: usize,
     dirty: Vec<StateKey>,
 }
@@ -87,7 +96,7 @@ impl StateTable {
     /// An empty table that holds at most `max_symbols` symbols.
     pub fn new(max_symbols: usize) -> Self {
         StateTable {
-            entries: HashMap::new(),
+            entries: HashMap::default(),
             max_symbols,
             dirty: Vec::new(),
         }

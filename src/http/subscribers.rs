@@ -30,15 +30,8 @@ pub struct Subscribers {
     status: HashSet<u64>,
     trades: HashMap<Symbol, TradeSubs>,
     state: HashMap<StateKey, HashSet<u64>>,
-    /// `quotes:*` and `last:*`, indexed by [`wild`].
+    /// `quotes:*` and `last:*`, indexed by [`StateKind::index`].
     state_all: [HashSet<u64>; 2],
-}
-
-fn wild(kind: StateKind) -> usize {
-    match kind {
-        StateKind::Quotes => 0,
-        StateKind::Last => 1,
-    }
 }
 
 impl Subscribers {
@@ -57,7 +50,7 @@ impl Subscribers {
                     });
                 subs.ids.insert(id);
             }
-            Topic::State(kind, None) => drop(self.state_all[wild(*kind)].insert(id)),
+            Topic::State(kind, None) => drop(self.state_all[kind.index()].insert(id)),
             Topic::State(kind, Some(symbol)) => {
                 let key = StateKey {
                     kind: *kind,
@@ -81,7 +74,7 @@ impl Subscribers {
                     }
                 }
             }
-            Topic::State(kind, None) => drop(self.state_all[wild(*kind)].remove(&id)),
+            Topic::State(kind, None) => drop(self.state_all[kind.index()].remove(&id)),
             Topic::State(kind, Some(symbol)) => {
                 let key = StateKey {
                     kind: *kind,
@@ -115,14 +108,18 @@ impl Subscribers {
         !self.state.is_empty() || self.state_all.iter().any(|s| !s.is_empty())
     }
 
-    /// Every client that holds `key`, through its own topic or its kind's
-    /// wildcard, each once.
-    pub fn of_state<'a>(&'a self, key: &StateKey) -> impl Iterator<Item = u64> + 'a {
-        let all = &self.state_all[wild(key.kind)];
+    /// The clients that hold every key of `kind` (`quotes:*`, `last:*`).
+    pub fn of_all(&self, kind: StateKind) -> &HashSet<u64> {
+        &self.state_all[kind.index()]
+    }
+
+    /// The clients that hold `key` by its own topic and not through its
+    /// kind's wildcard (so that together with [`Self::of_all`] each client
+    /// counts once).
+    pub fn of_key<'a>(&'a self, key: &StateKey) -> impl Iterator<Item = u64> + 'a {
+        let all = self.of_all(key.kind);
         let exact = self.state.get(key).into_iter().flatten();
-        all.iter()
-            .copied()
-            .chain(exact.copied().filter(move |id| !all.contains(id)))
+        exact.copied().filter(move |id| !all.contains(id))
     }
 
     /// True when some client wants some symbol's trades.
@@ -168,13 +165,15 @@ mod tests {
             kind,
             symbol: s.into(),
         };
-        let mut ids: Vec<u64> = subs.of_state(&key(StateKind::Last, "NVDA")).collect();
-        ids.sort_unstable();
-        assert_eq!(ids, [1, 2]);
-        let ids: Vec<u64> = subs.of_state(&key(StateKind::Last, "AAPL")).collect();
-        assert_eq!(ids, [1]);
-        let ids: Vec<u64> = subs.of_state(&key(StateKind::Quotes, "AAPL")).collect();
-        assert_eq!(ids, [3]);
+        let holders = |kind, symbol| {
+            let mut ids: Vec<u64> = subs.of_all(kind).iter().copied().collect();
+            ids.extend(subs.of_key(&key(kind, symbol)));
+            ids.sort_unstable();
+            ids
+        };
+        assert_eq!(holders(StateKind::Last, "NVDA"), [1, 2]);
+        assert_eq!(holders(StateKind::Last, "AAPL"), [1]);
+        assert_eq!(holders(StateKind::Quotes, "AAPL"), [3]);
         subs.remove(1, &all);
         subs.remove(1, &exact);
         subs.remove(2, &exact);
