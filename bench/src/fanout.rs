@@ -34,7 +34,8 @@ pub async fn fanout(
     interval: Option<u64>,
     report: &mut Report,
 ) -> Result<(), String> {
-    let interval = interval.unwrap_or(tapewatch::http::hub_state::DEFAULT_INTERVAL.as_millis() as u64);
+    let interval =
+        interval.unwrap_or(tapewatch::http::hub_state::DEFAULT_INTERVAL.as_millis() as u64);
     let set = Arc::new(frames::build(&FeedSpec {
         market: Market::Stocks,
         symbols: SYMBOLS,
@@ -69,12 +70,17 @@ pub async fn fanout(
         "≥ 90%",
         Verdict::of(ratio >= 0.9),
     );
-    let shed = r1.counted_drops();
     report.row(
-        "Fan-out: events shed with the clients (counted)",
-        format!("{shed} (without clients: {})", r0.counted_drops()),
+        "Fan-out: events shed by the pipeline with the clients / without",
+        format!("{} / {}", r1.counted_drops(), r0.counted_drops()),
         "",
         Verdict::Info,
+    );
+    report.row(
+        "Fan-out: frames shed in front of the hub with the clients / without",
+        format!("{} / {}", with.hub_shed, alone.hub_shed),
+        "0",
+        Verdict::of(with.hub_shed == 0),
     );
     let ended: Vec<&Tally> = with.tallies.iter().filter(|t| t.ended.is_some()).collect();
     report.row(
@@ -134,6 +140,8 @@ struct Run {
     tallies: Vec<Tally>,
     evicted: u64,
     conflated: u64,
+    /// Frames the hub's mailbox shed (its state table missed their events).
+    hub_shed: u64,
     clients_cpu: f64,
 }
 
@@ -142,9 +150,11 @@ struct Run {
 async fn run(set: &Arc<FrameSet>, clients: usize, interval: u64) -> Result<(Run, f64), String> {
     let mut rig = Rig::start_with(|c| c.http.state_interval_ms = interval, true).await?;
     let hub = rig.hub.clone().ok_or("the rig has no hub")?;
-    let mut http = tapewatch::http::HttpConfig::default();
-    http.bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    http.max_clients = CLIENTS + 10;
+    let http = tapewatch::http::HttpConfig {
+        bind: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        max_clients: CLIENTS + 10,
+        ..Default::default()
+    };
     let threads = memory::thread_times();
     let server = tapewatch::http::serve(http, rig.pipeline.handle(), hub)
         .await
@@ -164,7 +174,8 @@ async fn run(set: &Arc<FrameSet>, clients: usize, interval: u64) -> Result<(Run,
     // actix threads are the server's.
     for (tid, name) in memory::new_threads(&threads, &memory::thread_times()) {
         if name.starts_with("actix") {
-            rig.labels.insert(tid, "/ws server (actix-web worker)".to_owned());
+            rig.labels
+                .insert(tid, "/ws server (actix-web worker)".to_owned());
         }
     }
     let before = memory::thread_times();
@@ -174,6 +185,7 @@ async fn run(set: &Arc<FrameSet>, clients: usize, interval: u64) -> Result<(Run,
     let tallies = pool.stop().await;
     let m = &rig.pipeline.metrics;
     let (evicted, conflated) = (m.ws_disconnects("slow").get(), m.ws_conflated.get());
+    let hub_shed = m.dropped("subscriber").get();
     server.stop().await;
     rig.stop().await;
     let result = result?;
@@ -184,6 +196,7 @@ async fn run(set: &Arc<FrameSet>, clients: usize, interval: u64) -> Result<(Run,
             tallies,
             evicted,
             conflated,
+            hub_shed,
             clients_cpu,
         },
         service,
