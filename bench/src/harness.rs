@@ -189,11 +189,11 @@ impl Rig {
             Recorder(l)
         });
         let before = memory::thread_times();
-        let subscriber_queue = config.pipeline.subscriber_queue;
+        let hub_queue = config.http.hub_queue;
         let mut builder = tapewatch::app::builder(config, Credentials::key(ApiKey::new("bench")))
             .subscribe_outputs(recorder.recipient());
         if hub {
-            builder = builder.with_hub(subscriber_queue);
+            builder = builder.with_hub(hub_queue);
         }
         let pipeline = builder.start().map_err(|e| format!("pipeline: {e}"))?;
         let hub = pipeline.hub();

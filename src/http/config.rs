@@ -13,6 +13,9 @@ use super::hub_state::StateSettings;
 /// send, so its cap must be one memory can hold (about 300 bytes a symbol).
 pub const MAX_STATE_SYMBOLS: usize = 1_000_000;
 
+/// Largest `hub_queue` accepted (each slot holds a pointer to a shared batch).
+pub const MAX_HUB_QUEUE: usize = 1 << 20;
+
 /// Environment variable that holds the API token (preferred over the file).
 pub const TOKEN_ENV: &str = "TAPEWATCH_TOKEN";
 
@@ -48,6 +51,10 @@ pub struct HttpConfig {
     /// the system's default, which grows to megabytes): what a slow reader
     /// has not read yet waits there, before conflation can replace it.
     pub ws_send_buffer: usize,
+    /// Event batches (one per frame) waiting for the `/ws` hub, which folds
+    /// every quote and trade into the state table; beyond it the pipeline
+    /// sheds to the hub and counts it (`tapewatch_dropped_total{stage="subscriber"}`).
+    pub hub_queue: usize,
 }
 
 impl Default for HttpConfig {
@@ -63,6 +70,7 @@ impl Default for HttpConfig {
             state_max_symbols: crate::http::state::DEFAULT_MAX_SYMBOLS,
             state_interval_ms: crate::http::hub_state::DEFAULT_INTERVAL.as_millis() as u64,
             ws_send_buffer: 64 * 1024,
+            hub_queue: 32_768,
         }
     }
 }
@@ -106,6 +114,7 @@ impl HttpConfig {
             ("requests_per_second", u64::from(self.requests_per_second)),
             ("request_burst", u64::from(self.request_burst)),
             ("state_max_symbols", self.state_max_symbols as u64),
+            ("hub_queue", self.hub_queue as u64),
         ];
         for (key, value) in positive {
             // A zero would mean an unbounded mailbox (actix) or a client that
@@ -117,6 +126,9 @@ impl HttpConfig {
         if self.state_max_symbols > MAX_STATE_SYMBOLS {
             let why = format!("must be at most {MAX_STATE_SYMBOLS}");
             return Err(("state_max_symbols", why));
+        }
+        if self.hub_queue > MAX_HUB_QUEUE {
+            return Err(("hub_queue", format!("must be at most {MAX_HUB_QUEUE}")));
         }
         if self.state_interval_ms > 10_000 {
             return Err(("state_interval_ms", "must be at most 10000".to_owned()));

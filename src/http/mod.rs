@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! let pipeline = app::builder(config, creds)
-//!     .with_hub(config.pipeline.subscriber_queue)
+//!     .with_hub(config.http.hub_queue)
 //!     .start()?;
 //! let hub = pipeline.hub().expect("asked for");
 //! let server = http::serve(config.http, pipeline.handle(), hub).await?;
