@@ -73,6 +73,11 @@ pub struct Client {
     pub(super) asking: usize,
     /// When a throttled state value falls due, if a drain is scheduled.
     pub(super) drain_at: Option<Instant>,
+    /// The number of the ping sent after the last batch of state values ...
+    pub(super) state_ping: u64,
+    /// ... and when, until its pong says the peer has read the batch (see
+    /// `client_state.rs`).
+    pub(super) state_ping_at: Option<Instant>,
     pub(super) heard: Instant,
     _permit: ClientPermit,
 }
@@ -285,6 +290,8 @@ pub async fn connect(
         in_flight: 0,
         asking: 0,
         drain_at: None,
+        state_ping: 0,
+        state_ping_at: None,
         heard: Instant::now(),
         _permit: permit,
     };

@@ -39,7 +39,8 @@ impl StreamHandler<Result<Message, ProtocolError>> for Client {
                 ctx.close(reason);
                 ctx.stop();
             }
-            Ok(Message::Pong(_) | Message::Continuation(_) | Message::Nop) => {}
+            Ok(Message::Pong(payload)) => self.ponged(&payload, ctx),
+            Ok(Message::Continuation(_) | Message::Nop) => {}
             Err(e) => {
                 tracing::debug!(client = self.link.id, error = %e, "downstream protocol error");
                 self.close(Ending::Error, ctx);

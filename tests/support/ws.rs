@@ -134,9 +134,14 @@ pub async fn stalled_client(addr: SocketAddr, requests: &[Value]) -> TcpStream {
 
 /// A client-to-server text frame (clients must mask).
 fn masked_text(text: &str) -> Vec<u8> {
+    masked(0x1, text.as_bytes())
+}
+
+/// A client-to-server frame with `opcode` and `payload`, masked.
+fn masked(opcode: u8, payload: &[u8]) -> Vec<u8> {
     let mask = [0x12u8, 0x34, 0x56, 0x78];
-    let len = text.len();
-    let mut frame = vec![0x81];
+    let len = payload.len();
+    let mut frame = vec![0x80 | opcode];
     if len < 126 {
         frame.push(0x80 | len as u8);
     } else {
@@ -144,7 +149,7 @@ fn masked_text(text: &str) -> Vec<u8> {
         frame.extend_from_slice(&(len as u16).to_be_bytes());
     }
     frame.extend_from_slice(&mask);
-    frame.extend(text.bytes().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
     frame
 }
 
@@ -155,7 +160,9 @@ pub enum RawFrame {
     Text(String),
     /// A close frame with its code.
     Close(Option<u16>),
-    /// Anything else (ping, pong, binary).
+    /// A ping, with its payload.
+    Ping(Vec<u8>),
+    /// Anything else (pong, binary).
     Other,
 }
 
@@ -183,6 +190,7 @@ fn take_frame(buf: &mut Vec<u8>) -> Option<RawFrame> {
     let frame = match opcode {
         0x1 => RawFrame::Text(String::from_utf8_lossy(payload).into_owned()),
         0x8 => RawFrame::Close((len >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]))),
+        0x9 => RawFrame::Ping(payload.to_vec()),
         _ => RawFrame::Other,
     };
     buf.drain(..header + len);
@@ -239,8 +247,9 @@ impl RawReader {
         self
     }
 
-    /// Reads frames for `period`, calling `each` with every text frame;
-    /// `Err` if the connection ended (with its close code, if any).
+    /// Reads frames for `period`, calling `each` with every text frame and
+    /// answering pings as a WebSocket client does when it reads them; `Err`
+    /// if the connection ended (with its close code, if any).
     pub async fn texts_for(
         &mut self,
         period: Duration,
@@ -253,6 +262,11 @@ impl RawReader {
                 match frame {
                     RawFrame::Text(text) => each(text),
                     RawFrame::Close(code) => return Err(code),
+                    RawFrame::Ping(payload) => {
+                        if self.stream.write_all(&masked(0xA, &payload)).await.is_err() {
+                            return Err(None);
+                        }
+                    }
                     RawFrame::Other => {}
                 }
             }
