@@ -144,7 +144,7 @@ impl PipelineBuilder {
         // The hub behind `/ws`: outputs and trades, like an extension actor.
         let (hub, hub_events) = match hub {
             Some(mailbox) => {
-                let (addr, events) = w.hub(mailbox, &mut outputs)?;
+                let (addr, events) = w.hub(mailbox, config.http.state_settings(), &mut outputs)?;
                 (Some(addr), Some(events))
             }
             None => (None, None),

@@ -80,7 +80,9 @@ pub async fn run(args: DemoArgs) -> u8 {
         .map(|market| FeedConfig {
             name: (*market).to_owned(),
             url: simulator.ws_url(market),
+            // Quotes of the stocks too, so `quotes:` on /ws has data.
             subscribe: match *market {
+                "stocks" => vec!["T.*".to_owned(), "Q.*".to_owned()],
                 "options" => std::iter::once("T.*".to_owned())
                     .chain(flow_quotes.clone())
                     .collect(),

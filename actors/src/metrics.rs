@@ -90,6 +90,12 @@ pub struct Metrics {
     /// `tapewatch_ws_dropped_total`: updates not delivered to a downstream
     /// client because its send queue was full.
     pub ws_dropped: IntCounter,
+    /// `tapewatch_ws_conflated_total`: state-topic values replaced in a
+    /// client's queue by a newer one before they were sent.
+    pub ws_conflated: IntCounter,
+    /// `tapewatch_ws_state_untracked_total`: quotes and trades of symbols the
+    /// `/ws` state table had no room for.
+    pub ws_state_untracked: IntCounter,
     ws_request_errors: IntCounterVec,
     /// `tapewatch_http_requests_total{status}`: HTTP API responses by status code.
     pub http_requests: IntCounterVec,
@@ -316,6 +322,16 @@ impl Metrics {
                 "tapewatch_ws_dropped_total",
                 "Updates not delivered to a downstream client because its send queue was full.",
             ),
+            ws_conflated: counter(
+                &reg,
+                "tapewatch_ws_conflated_total",
+                "State-topic values replaced by a newer one in a downstream client's queue before being sent.",
+            ),
+            ws_state_untracked: counter(
+                &reg,
+                "tapewatch_ws_state_untracked_total",
+                "Quotes and trades of symbols the /ws state table had no room for.",
+            ),
             ws_request_errors,
             http_requests: counter_vec(
                 &reg,
@@ -420,6 +436,8 @@ mod tests {
             "tapewatch_ws_clients",
             "tapewatch_ws_disconnects_total{reason=\"slow\"}",
             "tapewatch_ws_dropped_total",
+            "tapewatch_ws_conflated_total",
+            "tapewatch_ws_state_untracked_total",
         ] {
             assert!(text.contains(name), "missing {name} in\n{text}");
         }

@@ -27,6 +27,7 @@ use super::supervise::{bounded, child, child_also, AddrSlot};
 use super::wiring::Wiring;
 use super::StartError;
 use crate::config::Config;
+use crate::http::hub_state::StateSettings;
 use crate::http::Hub;
 use crate::sinks::SinkSpec;
 
@@ -91,6 +92,7 @@ impl Wiring {
     pub fn hub(
         &mut self,
         mailbox: usize,
+        settings: StateSettings,
         outputs: &mut Fanout<Output>,
     ) -> Result<(AddrSlot<Hub>, StageSender<Events>), StartError> {
         let metrics = self.metrics.clone();
@@ -106,7 +108,7 @@ impl Wiring {
             |a: &Addr<Hub>| a.clone().recipient::<Output>(),
             move || {
                 let metrics = metrics.clone();
-                bounded(&arb, mailbox.max(1), move || Hub::new(metrics))
+                bounded(&arb, mailbox.max(1), move || Hub::new(metrics, settings))
             },
             move |a: &Addr<Hub>| {
                 let to = a.clone().recipient::<Events>();
