@@ -246,6 +246,28 @@ where
         }
     }
 
+    /// Offers a message, handing it back when the queue is full instead of
+    /// shedding it: for a source that can wait (a replay), never for a
+    /// socket. A closed receiver still sheds and counts it.
+    pub fn offer_or_return(&self, msg: M) -> Result<(), M> {
+        self.gauge.queued();
+        match self.slot.0.load().try_send(msg) {
+            Ok(()) => {
+                self.gauge.note_high_water();
+                Ok(())
+            }
+            Err(SendError::Full(msg)) => {
+                self.gauge.unqueued();
+                Err(msg)
+            }
+            Err(SendError::Closed(_)) => {
+                self.gauge.unqueued();
+                self.gauge.dropped.inc();
+                Ok(())
+            }
+        }
+    }
+
     /// True while the receiving actor is alive.
     pub fn connected(&self) -> bool {
         self.slot.0.load().connected()

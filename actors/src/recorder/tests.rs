@@ -15,7 +15,12 @@ fn lines(dir: &Path) -> Vec<String> {
             } else if p.to_string_lossy().ends_with(".ndjson.zst") {
                 let bytes = std::fs::read(&p).expect("read");
                 let text = zstd::decode_all(&bytes[..]).expect("whole zstd frames");
-                out.extend(String::from_utf8(text).expect("utf-8").lines().map(str::to_owned));
+                out.extend(
+                    String::from_utf8(text)
+                        .expect("utf-8")
+                        .lines()
+                        .map(str::to_owned),
+                );
             }
         }
     }
@@ -33,20 +38,30 @@ fn config(dir: &Path) -> RecordConfig {
 fn frames_events_and_sent_frames_reach_the_file_with_the_auth_redacted() {
     let dir = tempfile::tempdir().expect("tempdir");
     let metrics = Metrics::new();
-    let recorder =
-        Recorder::start(&config(dir.path()), dir.path(), "stocks", "polygon", &metrics)
-            .expect("starts");
+    let recorder = Recorder::start(
+        &config(dir.path()),
+        dir.path(),
+        "stocks",
+        "polygon",
+        &metrics,
+    )
+    .expect("starts");
     recorder.event(1, Entry::Connected("ws://127.0.0.1:9/stocks".into()));
     recorder.sent_auth(1);
     recorder.sent(1, r#"{"action":"subscribe","params":"T.*"}"#);
     recorder.event(1, Entry::Subscribed("T.*".into()));
-    recorder.received(1, &Bytes::from_static(br#"[{"ev":"T","sym":"A","p":1,"s":2,"t":3}]"#));
+    recorder.received(
+        1,
+        &Bytes::from_static(br#"[{"ev":"T","sym":"A","p":1,"s":2,"t":3}]"#),
+    );
     recorder.event(1, Entry::Disconnected("server closed".into()));
     assert!(recorder.finish(Duration::from_secs(5)));
     let lines = lines(dir.path());
     assert_eq!(lines.len(), 7, "{lines:#?}");
     assert!(
-        lines[0].starts_with(r#"{"v":1,"tapewatch":"recording","feed":"stocks","provider":"polygon","t":"#),
+        lines[0].starts_with(
+            r#"{"v":1,"tapewatch":"recording","feed":"stocks","provider":"polygon","t":"#
+        ),
         "{}",
         lines[0]
     );
@@ -119,9 +134,14 @@ fn a_full_queue_sheds_counts_and_marks_the_gap_before_the_next_entry() {
 fn a_failing_disk_is_counted_and_recording_resumes_when_it_heals() {
     let dir = tempfile::tempdir().expect("tempdir");
     let metrics = Metrics::new();
-    let recorder =
-        Recorder::start(&config(dir.path()), dir.path(), "stocks", "polygon", &metrics)
-            .expect("starts");
+    let recorder = Recorder::start(
+        &config(dir.path()),
+        dir.path(),
+        "stocks",
+        "polygon",
+        &metrics,
+    )
+    .expect("starts");
     // The feed's directory is a file: no hour file can be created under it.
     let blocker = dir.path().join("stocks");
     std::fs::write(&blocker, b"in the way").expect("write");

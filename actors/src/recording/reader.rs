@@ -173,8 +173,9 @@ impl FileReader {
                 IssueKind::CorruptFrame
             };
             let lines = self.buf.iter().filter(|b| **b == b'\n').count() as u64;
-            let detail =
-                format!("zstd frame at byte {start} cannot be read ({e}); the rest of it is skipped");
+            let detail = format!(
+                "zstd frame at byte {start} cannot be read ({e}); the rest of it is skipped"
+            );
             issues.report(kind, &self.path, self.line + lines + 1, &detail);
             if !self.buf.is_empty() {
                 return true;

@@ -104,7 +104,10 @@ fn headers_gaps_and_bad_lines_parse_as_such() {
         Ok(Line::Gap { t_ns: T0, lost: 7 })
     );
     assert!(matches!(parse(b"not json"), Err(LineError::NotJson(_))));
-    assert!(matches!(parse(b"{\"t\":1,\"c\":"), Err(LineError::NotJson(_))));
+    assert!(matches!(
+        parse(b"{\"t\":1,\"c\":"),
+        Err(LineError::NotJson(_))
+    ));
     assert_eq!(parse(b"{\"x\":1}"), Err(LineError::Unknown));
     // A later version's unknown fields and lines are skipped, not errors.
     assert_eq!(
@@ -260,8 +263,8 @@ fn bad_lines_and_newer_versions_are_reported_with_file_and_line() {
     // The reader numbers lines from 1 within each file.
     let mut reader = FileReader::open(&good).expect("open");
     let mut issues = Issues::default();
-    let numbers: Vec<u64> = std::iter::from_fn(|| reader.next_line(&mut issues).map(|(n, _)| n))
-        .collect();
+    let numbers: Vec<u64> =
+        std::iter::from_fn(|| reader.next_line(&mut issues).map(|(n, _)| n)).collect();
     assert_eq!(numbers, [1, 2, 3, 4]);
 }
 

@@ -16,8 +16,8 @@ use super::frame_limit::FrameLimit;
 use super::{ms, SessionState, WsSession};
 use crate::log_limit::LogVerdict;
 use crate::messages::RawFrame;
-use crate::recording::Entry;
 use crate::provider::IssueKind;
+use crate::recording::Entry;
 use crate::ws_client;
 
 /// How long the write half of a socket closed on request outlives it.

@@ -1,0 +1,300 @@
+//! `tapewatch replay PATH`: runs a recording through the same pipeline as
+//! `tapewatch run` (MessageHandler → AnomalyDetector → RestFetcher → sinks,
+//! with the same config keys), fed by a replay source instead of the
+//! sockets, and exits once the recording ended and the last alert was
+//! enriched.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use actix::prelude::*;
+use clap::Args;
+use tapewatch_actors::recording::source::Recording;
+use tapewatch_actors::secret::{ApiKey, Credentials};
+
+use crate::cli::EXIT_CONFIG;
+use crate::config::{Config, FeedConfig, StdoutFormat};
+use crate::pipeline::Pipeline;
+use crate::service::SHUTDOWN_GRACE;
+
+mod driver;
+mod summary;
+
+pub use driver::Window;
+pub use summary::{AlertTally, InputReport, Summary, TakeSummary};
+
+/// Alerts that may wait for the summary's tally.
+const TALLY_MAILBOX: usize = 65_536;
+
+/// Longest wait for the last enrichments once the recording has ended.
+const DRAIN_LIMIT: Duration = Duration::from_secs(120);
+
+/// Flags of `tapewatch replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A recording file, a feed's directory, or a whole recording directory
+    /// (feeds merged by receive time).
+    path: PathBuf,
+    /// 0: as fast as possible; 1: the original pace; K: K times faster.
+    #[arg(long, default_value_t = 0.0)]
+    speed: f64,
+    /// Replay from this time on (RFC 3339, e.g. `2026-11-27T14:30:00Z`).
+    #[arg(long)]
+    from: Option<String>,
+    /// Replay up to this time (RFC 3339).
+    #[arg(long)]
+    to: Option<String>,
+    /// TOML config file: the same keys as `run` (detector thresholds, REST, outputs).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Append every alert and enrichment to this JSONL file.
+    #[arg(long)]
+    alerts: Option<PathBuf>,
+    /// How stdout shows records.
+    #[arg(long, value_enum)]
+    format: Option<StdoutFormat>,
+    /// REST base URL for enrichment (the key comes from POLYGON_API_KEY).
+    #[arg(long)]
+    rest_url: Option<String>,
+    /// Print a table of alerts per kind and per symbol at the end.
+    #[arg(long)]
+    summary: bool,
+    /// Write that table as JSON to this file.
+    #[arg(long)]
+    summary_json: Option<PathBuf>,
+}
+
+/// What a replay did.
+#[derive(Debug)]
+pub struct Replayed {
+    /// Alerts per kind and symbol, and what was read.
+    pub summary: Summary,
+    /// How long the replay took.
+    pub elapsed: Duration,
+}
+
+/// Why a replay could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The recording cannot be read (missing, empty).
+    #[error(transparent)]
+    Open(#[from] tapewatch_actors::recording::source::OpenError),
+    /// A flag or the configuration cannot be used.
+    #[error("{0}")]
+    Config(String),
+    /// The pipeline did not start.
+    #[error(transparent)]
+    Start(#[from] crate::app::StartError),
+}
+
+/// Runs `tapewatch replay`; returns the exit status.
+pub async fn run(args: ReplayArgs) -> u8 {
+    match run_args(&args).await {
+        Ok(done) => {
+            report(&done);
+            if args.summary {
+                println!("{}", done.summary.table());
+            }
+            if let Some(path) = &args.summary_json {
+                let json = serde_json::to_string_pretty(&done.summary).unwrap_or_default();
+                if let Err(e) = std::fs::write(path, json + "\n") {
+                    eprintln!("tapewatch replay: cannot write {}: {e}", path.display());
+                    return 1;
+                }
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("tapewatch replay: {e}");
+            EXIT_CONFIG
+        }
+    }
+}
+
+async fn run_args(args: &ReplayArgs) -> Result<Replayed, ReplayError> {
+    let mut config = match &args.config {
+        Some(path) => Config::load(path).map_err(|e| ReplayError::Config(e.to_string()))?,
+        None => Config::default(),
+    };
+    if let Some(path) = &args.alerts {
+        config.output.alerts_file = Some(path.clone());
+    }
+    if let Some(format) = args.format {
+        config.output.stdout = format;
+    }
+    if let Some(url) = &args.rest_url {
+        config.rest.base_url = url.clone();
+    }
+    if !(args.speed.is_finite() && args.speed >= 0.0) {
+        return Err(ReplayError::Config("--speed must be 0 or more".into()));
+    }
+    let window = Window {
+        speed: args.speed,
+        from_ns: args.from.as_deref().map(parse_time).transpose()?,
+        to_ns: args.to.as_deref().map(parse_time).transpose()?,
+    };
+    let recording = Recording::open(&args.path)?;
+    let key = crate::credentials::POLYGON_KEYS
+        .iter()
+        .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()));
+    let credentials = Credentials::key(ApiKey::new(key.unwrap_or_default()));
+    replay(config, credentials, recording, window).await
+}
+
+/// Replays `recording` through a pipeline built from `config`: the
+/// configured feeds are replaced by the recording's, and nothing is
+/// recorded or served over HTTP.
+pub async fn replay(
+    mut config: Config,
+    credentials: Credentials,
+    mut recording: Recording,
+    window: Window,
+) -> Result<Replayed, ReplayError> {
+    let feeds = recording.feeds();
+    if let Some(provider) = feeds.iter().map(|f| &f.provider).find(|p| !p.is_empty()) {
+        config.provider = provider.clone();
+    }
+    config.feeds = feeds
+        .iter()
+        .map(|f| FeedConfig {
+            name: f.name.clone(),
+            url: "ws://replay.invalid/".to_owned(),
+            subscribe: Vec::new(),
+        })
+        .collect();
+    config.record.dir = None;
+    config.http.enabled = false;
+    config
+        .validate("replay")
+        .map_err(|e| ReplayError::Config(e.to_string()))?;
+    let queues = config.pipeline.clone();
+    let provider = config.provider.clone();
+    let tally = AlertTally::create(|ctx| {
+        ctx.set_mailbox_capacity(TALLY_MAILBOX);
+        AlertTally::default()
+    });
+    let pipeline = crate::app::builder(config, credentials)
+        .replay()
+        .subscribe_outputs(tally.clone().recipient())
+        .start()?;
+    let inputs: Vec<Option<driver::Input>> = feeds
+        .iter()
+        .map(|f| {
+            let (_, frames) = pipeline
+                .replay_inputs()
+                .iter()
+                .find(|(n, _)| **n == *f.name)?;
+            Some(driver::Input {
+                frames: frames.clone(),
+                provider: tapewatch_actors::provider::by_name(&provider)?,
+            })
+        })
+        .collect();
+    let gate = driver::Gate::new(&pipeline.metrics, &queues);
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    let thread_stop = stop.clone();
+    let spawned = std::thread::Builder::new()
+        .name("tapewatch-replay".into())
+        .spawn(move || {
+            let driven = driver::drive(&mut recording, &inputs, &gate, window, &thread_stop);
+            let _ = done_tx.send((driven, recording));
+        });
+    if let Err(e) = spawned {
+        pipeline.shutdown(SHUTDOWN_GRACE).await;
+        return Err(ReplayError::Config(format!(
+            "cannot start the replay thread: {e}"
+        )));
+    }
+    let (driven, recording) = tokio::select! {
+        done = done_rx => done.map_err(|_| ReplayError::Config("the replay thread died".into()))?,
+        () = crate::service::signals() => {
+            stop.store(true, Ordering::Relaxed);
+            pipeline.shutdown(SHUTDOWN_GRACE).await;
+            return Err(ReplayError::Config("interrupted".into()));
+        }
+    };
+    drain(&pipeline).await;
+    let elapsed = started.elapsed();
+    let metrics = pipeline.metrics.clone();
+    let mut summary = tally.send(TakeSummary).await.unwrap_or_default();
+    pipeline.shutdown(SHUTDOWN_GRACE).await;
+    summary.input = InputReport {
+        files: recording.files_read,
+        frames: driven.frames,
+        events: tapewatch_actors::events::EventKind::ALL
+            .iter()
+            .map(|k| metrics.events(*k).get())
+            .sum(),
+        problems: recording
+            .issues
+            .counts()
+            .map(|(k, n)| (k.label(), n))
+            .collect(),
+        recorder_gaps: recording.lost,
+        dropped: metrics.dropped_total(),
+    };
+    if driven.unrouted > 0 {
+        tracing::warn!(
+            frames = driven.unrouted,
+            "frames of a feed without a handler were skipped"
+        );
+    }
+    Ok(Replayed { summary, elapsed })
+}
+
+/// Waits until every frame is decoded and checked and every alert has its
+/// enrichment (or [`DRAIN_LIMIT`] passed).
+async fn drain(pipeline: &Pipeline) {
+    let m = &pipeline.metrics;
+    let deadline = tokio::time::Instant::now() + DRAIN_LIMIT;
+    let idle = || {
+        let queued: i64 = ["handler", "detector", "rest", "sink"]
+            .iter()
+            .map(|s| m.depth(s).get())
+            .sum();
+        let enriched: u64 = tapewatch_actors::messages::EnrichStatus::ALL
+            .iter()
+            .map(|s| m.enrichments(*s).get())
+            .sum::<u64>()
+            + m.enrichments_lost.get();
+        queued <= 0 && m.rest_in_flight.get() <= 0 && enriched >= m.alerts_total()
+    };
+    while !idle() {
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!("gave up waiting for the last enrichments");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn report(done: &Replayed) {
+    let input = &done.summary.input;
+    let secs = done.elapsed.as_secs_f64().max(1e-9);
+    eprintln!(
+        "tapewatch replay: {} frames, {} events from {} files in {:.2} s ({:.0} events/s); {} alerts; {} problems in the recording; {} entries the recorder had shed; {} dropped",
+        input.frames,
+        input.events,
+        input.files,
+        secs,
+        input.events as f64 / secs,
+        done.summary.alerts,
+        input.problems.values().sum::<u64>(),
+        input.recorder_gaps,
+        input.dropped,
+    );
+}
+
+/// An RFC 3339 time as ns since the epoch.
+fn parse_time(text: &str) -> Result<u64, ReplayError> {
+    let bad = |e: &dyn std::fmt::Display| {
+        ReplayError::Config(format!("`{text}` is not an RFC 3339 time ({e})"))
+    };
+    let t = humantime::parse_rfc3339_weak(text).map_err(|e| bad(&e))?;
+    let d = t.duration_since(UNIX_EPOCH).map_err(|e| bad(&e))?;
+    u64::try_from(d.as_nanos()).map_err(|e| bad(&e))
+}

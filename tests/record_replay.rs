@@ -1,0 +1,200 @@
+//! Recording a live run and replaying it: the same alerts, the key never on
+//! disk, clear errors for unusable paths.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use tapewatch::actors::events::EventKind;
+use tapewatch::actors::recording::source::Recording;
+use tapewatch::config::{Config, StdoutFormat};
+use tapewatch::replay::{self, Window};
+use tapewatch_sim::{self as sim, ScriptConfig, SimConfig};
+
+use support::{collector, config_for, eventually, key, Received};
+
+const TRADES: u64 = 12_000;
+const SECRET: &str = "rec0rd-k3y-that-must-never-reach-disk";
+
+/// What makes two alerts the same finding.
+type AlertKey = (String, String, String, i64, u64);
+
+fn alert_key(symbol: &str, kind: &str, scope: &str, time: i64, observed: f64) -> AlertKey {
+    (
+        symbol.to_owned(),
+        kind.to_owned(),
+        scope.to_owned(),
+        time,
+        observed.to_bits(),
+    )
+}
+
+/// The alerts in a JSONL alerts file.
+fn alerts_in(path: &Path) -> Vec<AlertKey> {
+    let text = std::fs::read_to_string(path).expect("alerts file");
+    text.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON line"))
+        .filter(|v| v["type"] == "alert")
+        .map(|v| {
+            alert_key(
+                v["symbol"].as_str().unwrap_or_default(),
+                v["kind"].as_str().unwrap_or_default(),
+                v["scope"].as_str().unwrap_or_default(),
+                v["event_time_ms"].as_i64().unwrap_or_default(),
+                v["observed"].as_f64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Every byte under `dir`, raw and decompressed.
+fn everything_on_disk(dir: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).expect("list") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let bytes = std::fs::read(&p).expect("read");
+            if let Ok(text) = zstd::decode_all(&bytes[..]) {
+                out.extend(text);
+            }
+            out.extend(bytes);
+        }
+    }
+    out
+}
+
+#[actix::test]
+async fn a_replayed_recording_raises_exactly_the_live_alerts_and_never_holds_the_key() {
+    let tape = tempfile::tempdir().expect("tempdir");
+    let sim = sim::start(SimConfig {
+        key: Some(tapewatch::actors::secret::ApiKey::new(SECRET)),
+        script: ScriptConfig {
+            total_events: Some(TRADES),
+            quotes: false,
+            ..ScriptConfig::default()
+        },
+        // Paced, with the script's own event times: what the detector sees
+        // does not depend on when the frames happened to arrive.
+        events_per_second: Some(40_000),
+        script_time: true,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    let mut config = config_for(&sim, &["stocks", "options"]);
+    config.record.dir = Some(tape.path().to_owned());
+    let (outputs, mut rx) = collector();
+    let pipeline = tapewatch::app::builder(config.clone(), key(SECRET))
+        .subscribe_outputs(outputs)
+        .start()
+        .expect("pipeline starts");
+    let trades = pipeline.metrics.events(EventKind::Trade).clone();
+    assert!(
+        eventually(Duration::from_secs(60), || trades.get() == 2 * TRADES).await,
+        "decoded {} of {} trades",
+        trades.get(),
+        2 * TRADES
+    );
+    let mut live = Received::default();
+    let settled = live
+        .until(&mut rx, Duration::from_secs(30), |r| {
+            !r.alerts.is_empty() && r.enrichments.len() >= r.alerts.len()
+        })
+        .await;
+    assert!(settled, "live alerts {:?}", live.alerts);
+    assert_eq!(pipeline.metrics.dropped_total(), 0);
+    pipeline.shutdown(Duration::from_secs(2)).await;
+    sim.stop().await;
+
+    // The key went out in the auth message and nowhere else.
+    let disk = everything_on_disk(tape.path());
+    assert!(!disk.is_empty());
+    let needle = SECRET.as_bytes();
+    assert!(
+        !disk.windows(needle.len()).any(|w| w == needle),
+        "the key reached the disk"
+    );
+    let text = String::from_utf8_lossy(&disk);
+    assert!(
+        text.contains(r#""out":"[redacted]""#),
+        "the auth is recorded redacted"
+    );
+    assert!(text.contains(r#""ev":"subscribed","topic":"T.*""#));
+    assert!(text.contains(r#""ev":"connected""#));
+
+    // Replay as fast as possible, through a config like the live one.
+    let out = tempfile::tempdir().expect("tempdir");
+    let alerts_file = out.path().join("alerts.jsonl");
+    let mut replay_config: Config = config.clone();
+    replay_config.record.dir = None;
+    replay_config.output.alerts_file = Some(alerts_file.clone());
+    replay_config.output.stdout = StdoutFormat::Off;
+    let recording = Recording::open(tape.path()).expect("the recording opens");
+    let done = replay::replay(replay_config, key(""), recording, Window::default())
+        .await
+        .expect("replay runs");
+    let replayed = alerts_in(&alerts_file);
+    let mut expected: Vec<AlertKey> = live
+        .alerts
+        .iter()
+        .map(|a| {
+            let scope = serde_json::to_value(a.scope).expect("scope");
+            alert_key(
+                &a.symbol,
+                a.kind.label(),
+                scope.as_str().unwrap_or_default(),
+                a.event_time_ms,
+                a.observed,
+            )
+        })
+        .collect();
+    let mut got = replayed.clone();
+    expected.sort();
+    got.sort();
+    assert_eq!(got, expected, "replay raises the live run's alerts");
+    assert_eq!(done.summary.alerts, live.alerts.len() as u64);
+    assert_eq!(done.summary.input.events, 2 * TRADES);
+    assert_eq!(done.summary.input.dropped, 0);
+    assert_eq!(done.summary.input.problems.values().sum::<u64>(), 0);
+}
+
+#[test]
+fn unusable_paths_exit_with_status_2_and_say_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("no-such-recording");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tapewatch"))
+        .args(["replay", missing.to_str().expect("utf-8")])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no such file or directory"), "{stderr}");
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tapewatch"))
+        .args(["replay", dir.path().to_str().expect("utf-8")])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no recording files"));
+
+    // A file where the recording directory should be.
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tapewatch"))
+        .args(["run", "--feed-url", "ws://127.0.0.1:9/stocks"])
+        .args(["--http-bind", "127.0.0.1:0", "--record"])
+        .arg(&file)
+        .env("POLYGON_API_KEY", "k")
+        .env("TAPEWATCH_LOG", "off")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot record into"), "{stderr}");
+}
