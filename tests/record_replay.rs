@@ -69,28 +69,30 @@ fn everything_on_disk(dir: &Path) -> Vec<u8> {
     out
 }
 
-#[actix::test]
-async fn a_replayed_recording_raises_exactly_the_live_alerts_and_never_holds_the_key() {
-    let tape = tempfile::tempdir().expect("tempdir");
-    let sim = sim::start(SimConfig {
-        key: Some(tapewatch::actors::secret::ApiKey::new(SECRET)),
-        script: ScriptConfig {
-            total_events: Some(TRADES),
-            quotes: false,
-            ..ScriptConfig::default()
-        },
-        // Paced, with the script's own event times: what the detector sees
-        // does not depend on when the frames happened to arrive.
-        events_per_second: Some(40_000),
-        script_time: true,
-        ..SimConfig::default()
-    })
-    .await
-    .expect("simulator starts");
-    let mut config = config_for(&sim, &["stocks", "options"]);
-    config.record.dir = Some(tape.path().to_owned());
+/// The live alerts as keys.
+fn keys_of(alerts: &[std::sync::Arc<tapewatch::actors::messages::Anomaly>]) -> Vec<AlertKey> {
+    let mut keys: Vec<AlertKey> = alerts
+        .iter()
+        .map(|a| {
+            let scope = serde_json::to_value(a.scope).expect("scope");
+            alert_key(
+                &a.symbol,
+                a.kind.label(),
+                scope.as_str().unwrap_or_default(),
+                a.event_time_ms,
+                a.observed,
+            )
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// Watches `config`'s feeds until every trade of the script is decoded and
+/// every alert enriched, and returns the alerts, sorted.
+async fn watch(config: Config) -> Vec<AlertKey> {
     let (outputs, mut rx) = collector();
-    let pipeline = tapewatch::app::builder(config.clone(), key(SECRET))
+    let pipeline = tapewatch::app::builder(config, key(SECRET))
         .subscribe_outputs(outputs)
         .start()
         .expect("pipeline starts");
@@ -107,10 +109,42 @@ async fn a_replayed_recording_raises_exactly_the_live_alerts_and_never_holds_the
             !r.alerts.is_empty() && r.enrichments.len() >= r.alerts.len()
         })
         .await;
-    assert!(settled, "live alerts {:?}", live.alerts);
+    assert!(settled, "alerts {:?}", live.alerts);
     assert_eq!(pipeline.metrics.dropped_total(), 0);
     pipeline.shutdown(Duration::from_secs(2)).await;
+    keys_of(&live.alerts)
+}
+
+/// Records a live run against the simulator into `tape`; returns the
+/// config it ran with and its alerts.
+async fn record_live_run(tape: &Path) -> (Config, Vec<AlertKey>) {
+    let sim = sim::start(SimConfig {
+        key: Some(tapewatch::actors::secret::ApiKey::new(SECRET)),
+        script: ScriptConfig {
+            total_events: Some(TRADES),
+            quotes: false,
+            ..ScriptConfig::default()
+        },
+        // Paced, with the script's own event times: what the detector sees
+        // does not depend on when the frames happened to arrive.
+        events_per_second: Some(40_000),
+        script_time: true,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    let mut config = config_for(&sim, &["stocks", "options"]);
+    config.record.dir = Some(tape.to_owned());
+    let alerts = watch(config.clone()).await;
     sim.stop().await;
+    config.record.dir = None;
+    (config, alerts)
+}
+
+#[actix::test]
+async fn a_replayed_recording_raises_exactly_the_live_alerts_and_never_holds_the_key() {
+    let tape = tempfile::tempdir().expect("tempdir");
+    let (config, expected) = record_live_run(tape.path()).await;
 
     // The key went out in the auth message and nowhere else.
     let disk = everything_on_disk(tape.path());
@@ -131,37 +165,44 @@ async fn a_replayed_recording_raises_exactly_the_live_alerts_and_never_holds_the
     // Replay as fast as possible, through a config like the live one.
     let out = tempfile::tempdir().expect("tempdir");
     let alerts_file = out.path().join("alerts.jsonl");
-    let mut replay_config: Config = config.clone();
-    replay_config.record.dir = None;
+    let mut replay_config = config;
     replay_config.output.alerts_file = Some(alerts_file.clone());
     replay_config.output.stdout = StdoutFormat::Off;
     let recording = Recording::open(tape.path()).expect("the recording opens");
     let done = replay::replay(replay_config, key(""), recording, Window::default())
         .await
         .expect("replay runs");
-    let replayed = alerts_in(&alerts_file);
-    let mut expected: Vec<AlertKey> = live
-        .alerts
-        .iter()
-        .map(|a| {
-            let scope = serde_json::to_value(a.scope).expect("scope");
-            alert_key(
-                &a.symbol,
-                a.kind.label(),
-                scope.as_str().unwrap_or_default(),
-                a.event_time_ms,
-                a.observed,
-            )
-        })
-        .collect();
-    let mut got = replayed.clone();
-    expected.sort();
+    let mut got = alerts_in(&alerts_file);
     got.sort();
     assert_eq!(got, expected, "replay raises the live run's alerts");
-    assert_eq!(done.summary.alerts, live.alerts.len() as u64);
+    assert_eq!(done.summary.alerts, expected.len() as u64);
     assert_eq!(done.summary.input.events, 2 * TRADES);
     assert_eq!(done.summary.input.dropped, 0);
     assert_eq!(done.summary.input.problems.values().sum::<u64>(), 0);
+}
+
+#[actix::test]
+async fn a_recording_served_as_a_live_feed_raises_the_same_alerts() {
+    let tape = tempfile::tempdir().expect("tempdir");
+    let (mut config, expected) = record_live_run(tape.path()).await;
+    let server = tapewatch_sim::tape::start(tapewatch_sim::tape::TapeConfig {
+        path: tape.path().to_owned(),
+        bind: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        key: Some(tapewatch::actors::secret::ApiKey::new(SECRET)),
+        speed: 1.0,
+    })
+    .await
+    .expect("the recording is served");
+    assert_eq!(server.feeds, ["options", "stocks"]);
+    for feed in &mut config.feeds {
+        feed.url = server.ws_url(&feed.name);
+    }
+    let got = watch(config).await;
+    server.stop().await;
+    assert_eq!(
+        got, expected,
+        "the served recording raises the live run's alerts"
+    );
 }
 
 #[test]

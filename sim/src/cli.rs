@@ -71,6 +71,14 @@ pub struct SimArgs {
     /// Hold every REST answer back this long, e.g. `30s` to make REST hang.
     #[arg(long, value_parser = humantime::parse_duration)]
     rest_delay: Option<Duration>,
+    /// Serve this recording (`tapewatch run --record`) as a live Polygon
+    /// feed, each recorded feed at `/<feed>`, instead of the script.
+    #[arg(long, value_name = "PATH")]
+    replay: Option<std::path::PathBuf>,
+    /// With --replay: 1 is the original pace, K is K times faster, 0 as fast
+    /// as the socket takes the frames.
+    #[arg(long, default_value_t = 1.0, requires = "replay")]
+    speed: f64,
     #[command(flatten)]
     faults: FaultArgs,
 }
@@ -120,6 +128,38 @@ struct FaultArgs {
     rest_retry_after: u64,
 }
 
+/// `--replay PATH`: serves the recording until `shutdown`.
+async fn serve_tape(
+    path: std::path::PathBuf,
+    args: &SimArgs,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> u8 {
+    if !(args.speed.is_finite() && args.speed >= 0.0) {
+        eprintln!("tapewatch sim: --speed must be 0 or more");
+        return 2;
+    }
+    let config = super::tape::TapeConfig {
+        path,
+        bind: args.bind,
+        key: args.key.clone().map(ApiKey::new),
+        speed: args.speed,
+    };
+    match super::tape::start(config).await {
+        Ok(handle) => {
+            let feeds: Vec<String> = handle.feeds.iter().map(|f| handle.ws_url(f)).collect();
+            eprintln!("tapewatch sim: replaying at {}", feeds.join(", "));
+            eprintln!("listening {}", handle.addr);
+            shutdown.await;
+            handle.stop().await;
+            0
+        }
+        Err(e) => {
+            eprintln!("tapewatch sim: cannot serve the recording: {e}");
+            2
+        }
+    }
+}
+
 /// A connection count, where `all` means no limit.
 fn parse_count(text: &str) -> Result<u64, String> {
     if text.eq_ignore_ascii_case("all") {
@@ -159,6 +199,9 @@ pub async fn serve(args: SimArgs, shutdown: impl std::future::Future<Output = ()
     };
     if let Some(count) = args.print_script {
         return if print_script(&script, count) { 0 } else { 1 };
+    }
+    if let Some(path) = args.replay.clone() {
+        return serve_tape(path, &args, shutdown).await;
     }
     let config = SimConfig {
         provider: args.provider.into(),

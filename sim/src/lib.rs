@@ -46,6 +46,7 @@ mod script;
 mod sim_event;
 mod stats;
 mod subscriptions;
+pub mod tape;
 mod tls;
 mod wire;
 
