@@ -239,3 +239,125 @@ fn unusable_paths_exit_with_status_2_and_say_why() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot record into"), "{stderr}");
 }
+
+/// A one-feed recording of `frames` one-trade frames, `step_ms` apart in
+/// receive time, in zstd frames of about `zstd_frame` bytes.
+fn synthetic_recording(dir: &Path, frames: u64, step_ms: u64, zstd_frame: usize) -> u64 {
+    use tapewatch::actors::recording::hour_file::{FileSettings, HourFiles};
+    use tapewatch::actors::recording::{encode, Entry, Stamped};
+    let settings = FileSettings {
+        level: 1,
+        frame_bytes: zstd_frame,
+        frame_interval: Duration::from_secs(60),
+    };
+    let mut files = HourFiles::new(dir, "stocks", "polygon", settings);
+    // Mid-hour, so the recording stays in one file.
+    let start = 1_764_350_000_000_000_000u64;
+    for i in 0..frames {
+        let t = start + i * step_ms * 1_000_000;
+        let frame = format!(
+            r#"[{{"ev":"T","sym":"AAPL","p":100,"s":10,"t":{}}}]"#,
+            t / 1_000_000
+        );
+        let mut line = Vec::new();
+        let stamped = Stamped {
+            t_ns: t,
+            conn: 1,
+            entry: Entry::Received(frame.into()),
+        };
+        encode(&stamped, &mut line);
+        files.write(t, &line).expect("write");
+    }
+    files.close().expect("close");
+    start
+}
+
+fn quiet_config() -> Config {
+    let mut config = Config::default();
+    config.output.stdout = StdoutFormat::Off;
+    config.pipeline.progress_interval_s = 0;
+    config
+}
+
+#[actix::test]
+async fn replay_keeps_the_original_pace_at_speed_1_and_honours_the_window() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 21 frames 25 ms apart: 500 ms of receive time.
+    let start = synthetic_recording(dir.path(), 21, 25, 1 << 20);
+    let open = || Recording::open(dir.path()).expect("opens");
+    let run = |window: Window| replay::replay(quiet_config(), key(""), open(), window);
+
+    let fast = run(Window::default()).await.expect("replays");
+    assert_eq!(fast.summary.input.events, 21);
+    let paced = run(Window {
+        speed: 1.0,
+        ..Window::default()
+    })
+    .await
+    .expect("replays");
+    assert_eq!(paced.summary.input.events, 21);
+    assert!(
+        paced.elapsed >= Duration::from_millis(480),
+        "the original pace: {:?}",
+        paced.elapsed
+    );
+    let quick = run(Window {
+        speed: 5.0,
+        ..Window::default()
+    })
+    .await
+    .expect("replays");
+    assert!(
+        quick.elapsed >= Duration::from_millis(96) && quick.elapsed < paced.elapsed,
+        "five times faster: {:?} vs {:?}",
+        quick.elapsed,
+        paced.elapsed
+    );
+    // Frames 4 to 10 inclusive.
+    let window = run(Window {
+        speed: 0.0,
+        from_ns: Some(start + 100_000_000),
+        to_ns: Some(start + 250_000_000),
+    })
+    .await
+    .expect("replays");
+    assert_eq!(window.summary.input.frames, 7);
+    assert_eq!(window.summary.input.events, 7);
+}
+
+#[test]
+fn a_damaged_recording_replays_what_it_can_and_reports_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Small zstd frames: a cut costs the last one alone.
+    synthetic_recording(dir.path(), 200, 1, 1024);
+    let file = std::fs::read_dir(dir.path().join("stocks"))
+        .expect("feed dir")
+        .flat_map(|d| std::fs::read_dir(d.expect("date").path()).expect("date dir"))
+        .map(|f| f.expect("file").path())
+        .next()
+        .expect("one file");
+    // A crash while recording: the last frame is cut short.
+    let bytes = std::fs::read(&file).expect("read");
+    std::fs::write(&file, &bytes[..bytes.len() - 30]).expect("truncate");
+    let summary = dir.path().join("summary.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tapewatch"))
+        .args(["replay", "--format", "off", "--summary", "--summary-json"])
+        .arg(&summary)
+        .arg(dir.path().join("stocks"))
+        .env_remove("POLYGON_API_KEY")
+        .env_remove("MASSIVE_API_KEY")
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&file.display().to_string()),
+        "names the file: {stderr}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("symbol"));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&summary).expect("summary written")).expect("JSON");
+    assert_eq!(json["input"]["problems"]["truncated"], 1, "{json}");
+    let events = json["input"]["events"].as_u64().expect("events");
+    assert!(events > 0 && events < 200, "{events} events replayed");
+}

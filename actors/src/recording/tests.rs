@@ -227,13 +227,14 @@ fn a_corrupt_frame_is_reported_and_skipped_and_reading_goes_on() {
 #[test]
 fn a_truncated_file_gives_its_whole_lines_and_reports_the_cut() {
     let dir = tempfile::tempdir().expect("tempdir");
-    write_feed(dir.path(), "stocks", T0, 1_000, 50, 1 << 20);
+    // Frames of about ten lines: the cut costs the last one alone.
+    write_feed(dir.path(), "stocks", T0, 1_000, 50, 500);
     let file = only_file(dir.path());
     let bytes = std::fs::read(&file).expect("read");
     std::fs::write(&file, &bytes[..bytes.len() - 20]).expect("write");
     let (got, issues) = sizes(Recording::open(&file).expect("opens"));
     assert_eq!(issues.count(IssueKind::Truncated), 1, "{issues:?}");
-    assert!(got.len() < 50);
+    assert!(got.len() >= 35 && got.len() < 50, "{} frames", got.len());
     let expected: Vec<u64> = (0..got.len() as u64).collect();
     assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), expected);
 }
