@@ -139,7 +139,12 @@ async fn run_args(args: &ReplayArgs) -> Result<Replayed, ReplayError> {
     let key = crate::credentials::POLYGON_KEYS
         .iter()
         .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()));
-    let credentials = Credentials::key(ApiKey::new(key.unwrap_or_default()));
+    // Enrichment is Polygon's REST API whatever the recorded feed was.
+    let key = ApiKey::new(key.unwrap_or_default());
+    let credentials = Credentials {
+        rest: (!key.is_empty()).then(|| key.clone()),
+        ..Credentials::key(key)
+    };
     replay(config, credentials, recording, window).await
 }
 

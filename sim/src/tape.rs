@@ -75,7 +75,20 @@ struct Shared {
 /// recording cannot be opened or the address cannot be bound.
 pub async fn start(config: TapeConfig) -> io::Result<TapeHandle> {
     let recording = Recording::open(&config.path).map_err(io::Error::other)?;
-    let feeds: Vec<String> = recording.feeds().into_iter().map(|f| f.name).collect();
+    let infos = recording.feeds();
+    // Frames are served byte for byte, so only a Polygon recording makes a
+    // Polygon feed.
+    if let Some(other) = infos
+        .iter()
+        .find(|f| !matches!(f.provider.as_str(), "polygon" | "massive" | ""))
+    {
+        let message = format!(
+            "feed `{}` was recorded from `{}`; only Polygon/Massive recordings can be served",
+            other.name, other.provider
+        );
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+    }
+    let feeds: Vec<String> = infos.into_iter().map(|f| f.name).collect();
     drop(recording);
     let bind = config.bind;
     let shared = web::Data::new(Shared {
