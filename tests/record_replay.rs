@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use tapewatch::actors::events::EventKind;
-use tapewatch::actors::recording::source::Recording;
+use tapewatch::actors::recording::source::{recording_files, Recording};
 use tapewatch::config::{Config, StdoutFormat};
 use tapewatch::replay::{self, Window};
 use tapewatch_sim::{self as sim, ScriptConfig, SimConfig};
@@ -48,23 +48,13 @@ fn alerts_in(path: &Path) -> Vec<AlertKey> {
         .collect()
 }
 
-/// Every byte under `dir`, raw and decompressed.
+/// Every byte of the recording under `dir`, raw and decompressed.
 fn everything_on_disk(dir: &Path) -> Vec<u8> {
     let mut out = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).expect("list") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let bytes = std::fs::read(&p).expect("read");
-            if let Ok(text) = zstd::decode_all(&bytes[..]) {
-                out.extend(text);
-            }
-            out.extend(bytes);
-        }
+    for p in recording_files(dir).expect("listed") {
+        let bytes = std::fs::read(&p).expect("read");
+        out.extend(zstd::decode_all(&bytes[..]).expect("whole zstd frames"));
+        out.extend(bytes);
     }
     out
 }
@@ -330,12 +320,7 @@ fn a_damaged_recording_replays_what_it_can_and_reports_the_rest() {
     let dir = tempfile::tempdir().expect("tempdir");
     // Small zstd frames: a cut costs the last one alone.
     synthetic_recording(dir.path(), 200, 1, 1024);
-    let file = std::fs::read_dir(dir.path().join("stocks"))
-        .expect("feed dir")
-        .flat_map(|d| std::fs::read_dir(d.expect("date").path()).expect("date dir"))
-        .map(|f| f.expect("file").path())
-        .next()
-        .expect("one file");
+    let file = recording_files(dir.path()).expect("listed").remove(0);
     // A crash while recording: the last frame is cut short.
     let bytes = std::fs::read(&file).expect("read");
     std::fs::write(&file, &bytes[..bytes.len() - 30]).expect("truncate");

@@ -3,10 +3,10 @@
 //! on disk per trade event, and the recording replayed as fast as possible
 //! (decompression included).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use tapewatch::actors::recording::source::Recording;
+use tapewatch::actors::recording::source::{recording_files, Recording};
 use tapewatch::actors::secret::{ApiKey, Credentials};
 use tapewatch::config::{Config, StdoutFormat};
 use tapewatch::replay::{self, Window};
@@ -133,20 +133,10 @@ async fn replay_rate(dir: &Path, report: &mut Report) -> Result<(), String> {
 
 /// Bytes of the recording files under `dir`.
 fn bytes_under(dir: &Path) -> u64 {
-    let mut total = 0;
-    let mut stack: Vec<PathBuf> = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.to_string_lossy().ends_with(".ndjson.zst") {
-                total += e.metadata().map_or(0, |m| m.len());
-            }
-        }
-    }
-    total
+    recording_files(dir)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
 }

@@ -1,30 +1,27 @@
 use std::path::Path;
 
 use super::*;
-use crate::recording::source::Recording;
+use crate::recording::source::{recording_files, Recording};
 
-/// Every line of every file under `dir`, decompressed.
+/// Every line of every recording file under `dir`, decompressed.
 fn lines(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).expect("list") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.to_string_lossy().ends_with(".ndjson.zst") {
-                let bytes = std::fs::read(&p).expect("read");
-                let text = zstd::decode_all(&bytes[..]).expect("whole zstd frames");
-                out.extend(
-                    String::from_utf8(text)
-                        .expect("utf-8")
-                        .lines()
-                        .map(str::to_owned),
-                );
-            }
-        }
+    for p in recording_files(dir).expect("listed") {
+        let bytes = std::fs::read(&p).expect("read");
+        let text = zstd::decode_all(&bytes[..]).expect("whole zstd frames");
+        out.extend(
+            String::from_utf8(text)
+                .expect("utf-8")
+                .lines()
+                .map(str::to_owned),
+        );
     }
     out
+}
+
+/// A recorder of feed `stocks` into `dir`.
+fn start(dir: &Path, metrics: &Metrics) -> Recorder {
+    Recorder::start(&config(dir), dir, "stocks", "polygon", metrics).expect("starts")
 }
 
 fn config(dir: &Path) -> RecordConfig {
@@ -38,14 +35,7 @@ fn config(dir: &Path) -> RecordConfig {
 fn frames_events_and_sent_frames_reach_the_file_with_the_auth_redacted() {
     let dir = tempfile::tempdir().expect("tempdir");
     let metrics = Metrics::new();
-    let recorder = Recorder::start(
-        &config(dir.path()),
-        dir.path(),
-        "stocks",
-        "polygon",
-        &metrics,
-    )
-    .expect("starts");
+    let recorder = start(dir.path(), &metrics);
     recorder.event(1, Entry::Connected("ws://127.0.0.1:9/stocks".into()));
     recorder.sent_auth(1);
     recorder.sent(1, r#"{"action":"subscribe","params":"T.*"}"#);
@@ -134,14 +124,7 @@ fn a_full_queue_sheds_counts_and_marks_the_gap_before_the_next_entry() {
 fn a_failing_disk_is_counted_and_recording_resumes_when_it_heals() {
     let dir = tempfile::tempdir().expect("tempdir");
     let metrics = Metrics::new();
-    let recorder = Recorder::start(
-        &config(dir.path()),
-        dir.path(),
-        "stocks",
-        "polygon",
-        &metrics,
-    )
-    .expect("starts");
+    let recorder = start(dir.path(), &metrics);
     // The feed's directory is a file: no hour file can be created under it.
     let blocker = dir.path().join("stocks");
     std::fs::write(&blocker, b"in the way").expect("write");

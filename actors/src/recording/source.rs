@@ -80,12 +80,10 @@ impl Recording {
         if !path.exists() {
             return Err(OpenError::Missing(path.to_owned()));
         }
-        let mut files = Vec::new();
-        collect(path, &mut files)?;
+        let files = recording_files(path)?;
         if files.is_empty() {
             return Err(OpenError::Empty(path.to_owned()));
         }
-        files.sort();
         // A feed is the directory above the date directories.
         let mut groups: BTreeMap<PathBuf, VecDeque<PathBuf>> = BTreeMap::new();
         for file in files {
@@ -211,7 +209,15 @@ impl Iterator for Recording {
     }
 }
 
-/// Every recording file at or under `path`.
+/// Every recording file at or under `path`, sorted by path (which sorts
+/// each feed's files by time).
+pub fn recording_files(path: &Path) -> Result<Vec<PathBuf>, OpenError> {
+    let mut files = Vec::new();
+    collect(path, &mut files)?;
+    files.sort();
+    Ok(files)
+}
+
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), OpenError> {
     if path.is_file() {
         out.push(path.to_owned());

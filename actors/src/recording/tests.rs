@@ -165,18 +165,7 @@ fn sizes(recording: Recording) -> (Vec<(u64, usize)>, Issues) {
 }
 
 fn only_file(dir: &Path) -> PathBuf {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).expect("list") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                files.push(p);
-            }
-        }
-    }
+    let mut files = super::source::recording_files(dir).expect("listed");
     assert_eq!(files.len(), 1, "{files:?}");
     files.remove(0)
 }
