@@ -117,9 +117,11 @@ mod tests {
 
     #[test]
     fn the_table_has_a_row_per_symbol_and_a_total_row() {
-        let mut s = Summary::default();
-        s.alerts = 3;
-        s.by_kind = [("volume_spike", 2), ("trade_burst", 1)].into();
+        let mut s = Summary {
+            alerts: 3,
+            by_kind: [("volume_spike", 2), ("trade_burst", 1)].into(),
+            ..Summary::default()
+        };
         s.by_symbol
             .insert("AAPL".into(), [("volume_spike", 2)].into());
         s.by_symbol
