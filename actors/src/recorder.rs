@@ -47,7 +47,9 @@ impl Default for RecordConfig {
     fn default() -> Self {
         RecordConfig {
             dir: None,
-            level: 3,
+            // The fastest level: the writer must keep up with millions of
+            // events a second beside the pipeline on a small machine.
+            level: 1,
             frame_ms: 2_000,
             frame_bytes: 4 << 20,
             queue: 65_536,

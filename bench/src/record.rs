@@ -13,6 +13,7 @@ use tapewatch::replay::{self, Window};
 
 use super::frames::FrameSet;
 use super::harness::Rig;
+use super::memory;
 use super::report::{self, Report, Verdict};
 use super::scenarios::describe;
 use super::sizes::{throughput_frames, Sizes};
@@ -84,7 +85,7 @@ async fn measure(set: &Arc<FrameSet>, dir: &Path, report: &mut Report) -> Result
     let on_disk = bytes_under(dir);
     let per_event = on_disk as f64 / set.events() as f64;
     report.row(
-        "Recording size per trade event (zstd level 3)",
+        "Recording size per trade event (default zstd level)",
         format!(
             "{per_event:.1} B ({} for {} events)",
             report::bytes(on_disk),
@@ -103,11 +104,44 @@ async fn replay_rate(dir: &Path, report: &mut Report) -> Result<(), String> {
     config.output.stdout = StdoutFormat::Off;
     config.output.alerts_file = Some(alerts);
     config.pipeline.progress_interval_s = 0;
+    // Reading alone: decompression and line parsing, no pipeline.
+    let started = std::time::Instant::now();
+    let mut recording = Recording::open(dir).map_err(|e| e.to_string())?;
+    let (frames, bytes) = recording
+        .by_ref()
+        .fold((0u64, 0u64), |(n, b), r| (n + 1, b + r.frame.len() as u64));
+    let read = started.elapsed().as_secs_f64().max(1e-9);
+    report.detail(
+        S,
+        format!(
+            "reading alone (decompress + split lines + parse, one thread): {frames} frames, {} of frames in {read:.2} s ({:.0} frames/s)",
+            report::bytes(bytes),
+            frames as f64 / read
+        ),
+    );
     let recording = Recording::open(dir).map_err(|e| e.to_string())?;
     let credentials = Credentials::key(ApiKey::new(""));
+    let before = memory::thread_times();
     let done = replay::replay(config, credentials, recording, Window::default())
         .await
         .map_err(|e| e.to_string())?;
+    let after = memory::thread_times();
+    let cpu: Vec<String> = memory::cpu_shares(
+        &before,
+        &after,
+        done.elapsed.as_secs_f64(),
+        &Default::default(),
+    )
+    .iter()
+    .map(|(n, s)| format!("{n} {:.0}%", s * 100.0))
+    .collect();
+    report.detail(
+        S,
+        format!(
+            "replay CPU (share of one core, by thread name): {}",
+            cpu.join(", ")
+        ),
+    );
     let input = &done.summary.input;
     let rate = input.events as f64 / done.elapsed.as_secs_f64().max(1e-9);
     report.row(
