@@ -13,7 +13,6 @@ use tapewatch::replay::{self, Window};
 
 use super::frames::FrameSet;
 use super::harness::Rig;
-use super::memory;
 use super::report::{self, Report, Verdict};
 use super::scenarios::describe;
 use super::sizes::{throughput_frames, Sizes};
@@ -121,27 +120,9 @@ async fn replay_rate(dir: &Path, report: &mut Report) -> Result<(), String> {
     );
     let recording = Recording::open(dir).map_err(|e| e.to_string())?;
     let credentials = Credentials::key(ApiKey::new(""));
-    let before = memory::thread_times();
     let done = replay::replay(config, credentials, recording, Window::default())
         .await
         .map_err(|e| e.to_string())?;
-    let after = memory::thread_times();
-    let cpu: Vec<String> = memory::cpu_shares(
-        &before,
-        &after,
-        done.elapsed.as_secs_f64(),
-        &Default::default(),
-    )
-    .iter()
-    .map(|(n, s)| format!("{n} {:.0}%", s * 100.0))
-    .collect();
-    report.detail(
-        S,
-        format!(
-            "replay CPU (share of one core, by thread name): {}",
-            cpu.join(", ")
-        ),
-    );
     let input = &done.summary.input;
     let rate = input.events as f64 / done.elapsed.as_secs_f64().max(1e-9);
     report.row(

@@ -86,6 +86,25 @@ fn every_entry_encodes_to_one_json_line_and_reads_back() {
 }
 
 #[test]
+fn a_frame_shaped_like_json_is_embedded_and_comes_back_byte_for_byte() {
+    // Not JSON, but of its shape: embedded, and read back by layout.
+    let frame = Bytes::from_static(b"[1 2, \"}\"]");
+    let encoded = line(&stamped(Entry::Received(frame.clone())));
+    assert!(encoded.starts_with(b"{\"t\":1764349200000000005,\"c\":3,\"in\":[1 2"));
+    assert_eq!(
+        parse(encoded.trim_ascii_end()),
+        Ok(Line::Received {
+            t_ns: T0 + 5,
+            conn: 3,
+            frame: Cow::Borrowed(&frame[..])
+        })
+    );
+    // Not UTF-8: a string, made readable.
+    let encoded = line(&stamped(Entry::Received(Bytes::from_static(b"[\xff]"))));
+    assert!(encoded.ends_with("\"in_text\":\"[\u{fffd}]\"}\n".as_bytes()));
+}
+
+#[test]
 fn headers_gaps_and_bad_lines_parse_as_such() {
     let mut header = Vec::new();
     encode_header("stocks", "polygon", T0, &mut header);
