@@ -252,11 +252,20 @@ pub async fn replay(
 }
 
 /// Waits until every frame is decoded and checked and every alert has its
-/// enrichment (or [`DRAIN_LIMIT`] passed).
+/// enrichment (or [`DRAIN_LIMIT`] passed). The detector counts the events
+/// it has finished with, so "checked" is exact: a queue that reads empty may
+/// still have its last message in hand.
 async fn drain(pipeline: &Pipeline) {
     let m = &pipeline.metrics;
     let deadline = tokio::time::Instant::now() + DRAIN_LIMIT;
     let idle = || {
+        let decoded: u64 = tapewatch_actors::events::EventKind::ALL
+            .iter()
+            .map(|k| m.events(*k).get())
+            .sum();
+        // A batch shed on the way (never by the replay's own pacing) is
+        // never checked; then the queues alone tell.
+        let checked = m.detector_events.get() >= decoded || m.dropped("detector").get() > 0;
         let queued: i64 = ["handler", "detector", "rest", "sink"]
             .iter()
             .map(|s| m.depth(s).get())
@@ -266,7 +275,7 @@ async fn drain(pipeline: &Pipeline) {
             .map(|s| m.enrichments(*s).get())
             .sum::<u64>()
             + m.enrichments_lost.get();
-        queued <= 0 && m.rest_in_flight.get() <= 0 && enriched >= m.alerts_total()
+        checked && queued <= 0 && m.rest_in_flight.get() <= 0 && enriched >= m.alerts_total()
     };
     while !idle() {
         if tokio::time::Instant::now() >= deadline {

@@ -6,7 +6,6 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use tapewatch::actors::events::EventKind;
 use tapewatch::actors::recording::source::{recording_files, Recording};
 use tapewatch::config::{Config, StdoutFormat};
 use tapewatch::replay::{self, Window};
@@ -86,17 +85,20 @@ async fn watch(config: Config) -> Vec<AlertKey> {
         .subscribe_outputs(outputs)
         .start()
         .expect("pipeline starts");
-    let trades = pipeline.metrics.events(EventKind::Trade).clone();
+    // Every trade of the script checked by the detector: the alerts are final.
+    let checked = pipeline.metrics.detector_events.clone();
     assert!(
-        eventually(Duration::from_secs(60), || trades.get() == 2 * TRADES).await,
-        "decoded {} of {} trades",
-        trades.get(),
+        eventually(Duration::from_secs(60), || checked.get() == 2 * TRADES).await,
+        "checked {} of {} trades",
+        checked.get(),
         2 * TRADES
     );
+    let raised = usize::try_from(pipeline.metrics.alerts_total()).expect("fits");
+    assert!(raised > 0);
     let mut live = Received::default();
     let settled = live
         .until(&mut rx, Duration::from_secs(30), |r| {
-            !r.alerts.is_empty() && r.enrichments.len() >= r.alerts.len()
+            r.alerts.len() == raised && r.enrichments.len() >= raised
         })
         .await;
     assert!(settled, "alerts {:?}", live.alerts);

@@ -251,6 +251,9 @@ impl Handler<Events> for AnomalyDetector {
                 self.on_trade(trade, batch);
             }
         }
+        self.metrics
+            .detector_events
+            .inc_by(batch.events.len() as u64);
         let tracked = self.symbols.len().saturating_add(self.underlyings.len());
         self.metrics
             .symbols_tracked

@@ -82,6 +82,9 @@ pub struct Metrics {
     pub sink_errors: IntCounter,
     /// `tapewatch_record_errors_total`: failed writes of the recording.
     pub record_errors: IntCounter,
+    /// `tapewatch_detector_events_total`: events the detector has finished
+    /// with; equal to the events decoded once the pipeline is idle.
+    pub detector_events: IntCounter,
     /// `tapewatch_ws_clients`: downstream WebSocket clients connected now.
     pub ws_clients: IntGauge,
     ws_disconnects: IntCounterVec,
@@ -295,6 +298,11 @@ impl Metrics {
                 "Records written by sinks.",
             ),
             sink_errors: counter(&reg, "tapewatch_sink_errors_total", "Sink write failures."),
+            detector_events: counter(
+                &reg,
+                "tapewatch_detector_events_total",
+                "Events the detector has finished with.",
+            ),
             record_errors: counter(
                 &reg,
                 "tapewatch_record_errors_total",
