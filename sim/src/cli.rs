@@ -128,38 +128,6 @@ struct FaultArgs {
     rest_retry_after: u64,
 }
 
-/// `--replay PATH`: serves the recording until `shutdown`.
-async fn serve_tape(
-    path: std::path::PathBuf,
-    args: &SimArgs,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> u8 {
-    if !(args.speed.is_finite() && args.speed >= 0.0) {
-        eprintln!("tapewatch sim: --speed must be 0 or more");
-        return 2;
-    }
-    let config = super::tape::TapeConfig {
-        path,
-        bind: args.bind,
-        key: args.key.clone().map(ApiKey::new),
-        speed: args.speed,
-    };
-    match super::tape::start(config).await {
-        Ok(handle) => {
-            let feeds: Vec<String> = handle.feeds.iter().map(|f| handle.ws_url(f)).collect();
-            eprintln!("tapewatch sim: replaying at {}", feeds.join(", "));
-            eprintln!("listening {}", handle.addr);
-            shutdown.await;
-            handle.stop().await;
-            0
-        }
-        Err(e) => {
-            eprintln!("tapewatch sim: cannot serve the recording: {e}");
-            2
-        }
-    }
-}
-
 /// A connection count, where `all` means no limit.
 fn parse_count(text: &str) -> Result<u64, String> {
     if text.eq_ignore_ascii_case("all") {
@@ -201,7 +169,8 @@ pub async fn serve(args: SimArgs, shutdown: impl std::future::Future<Output = ()
         return if print_script(&script, count) { 0 } else { 1 };
     }
     if let Some(path) = args.replay.clone() {
-        return serve_tape(path, &args, shutdown).await;
+        let key = args.key.clone().map(ApiKey::new);
+        return super::tape::serve(path, args.bind, key, args.speed, shutdown).await;
     }
     let config = SimConfig {
         provider: args.provider.into(),

@@ -119,6 +119,41 @@ pub async fn start(config: TapeConfig) -> io::Result<TapeHandle> {
     })
 }
 
+/// `tapewatch sim --replay PATH`: serves the recording until `shutdown`;
+/// returns the exit status (2 when it cannot be served).
+pub async fn serve(
+    path: PathBuf,
+    bind: SocketAddr,
+    key: Option<ApiKey>,
+    speed: f64,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> u8 {
+    if !(speed.is_finite() && speed >= 0.0) {
+        eprintln!("tapewatch sim: --speed must be 0 or more");
+        return 2;
+    }
+    let config = TapeConfig {
+        path,
+        bind,
+        key,
+        speed,
+    };
+    match start(config).await {
+        Ok(handle) => {
+            let feeds: Vec<String> = handle.feeds.iter().map(|f| handle.ws_url(f)).collect();
+            eprintln!("tapewatch sim: replaying at {}", feeds.join(", "));
+            eprintln!("listening {}", handle.addr);
+            shutdown.await;
+            handle.stop().await;
+            0
+        }
+        Err(e) => {
+            eprintln!("tapewatch sim: cannot serve the recording: {e}");
+            2
+        }
+    }
+}
+
 async fn open(
     req: HttpRequest,
     body: web::Payload,
@@ -129,12 +164,12 @@ async fn open(
         return Ok(HttpResponse::NotFound().finish());
     };
     let (response, session, stream) = actix_ws::handle(&req, body)?;
-    actix_web::rt::spawn(serve(session, stream, shared.into_inner(), index));
+    actix_web::rt::spawn(client(session, stream, shared.into_inner(), index));
     Ok(response)
 }
 
 /// One client: the handshake, then the feed's frames.
-async fn serve(mut session: Session, mut stream: MessageStream, shared: Arc<Shared>, feed: usize) {
+async fn client(mut session: Session, mut stream: MessageStream, shared: Arc<Shared>, feed: usize) {
     let connected = status_frame("connected", "Connected Successfully");
     if session.text(connected).await.is_err() {
         return;
