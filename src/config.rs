@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use tapewatch_actors::guardian::SupervisionConfig;
 use tapewatch_actors::provider::polygon::{DEFAULT_FEED_HOST, DEFAULT_REST_URL};
+pub use tapewatch_actors::recorder::RecordConfig;
 use tapewatch_actors::rest_fetcher::RestConfig;
 use tapewatch_actors::rules::DetectorConfig;
 use tapewatch_actors::staleness::StalenessConfig;
@@ -44,6 +45,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// What is kept across restarts of the process.
     pub state: StateConfig,
+    /// Recording of every feed's frames (`run --record`).
+    pub record: RecordConfig,
 }
 
 /// What is kept across restarts of the process (the `[state]` section).
@@ -74,6 +77,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             http: HttpConfig::default(),
             state: StateConfig::default(),
+            record: RecordConfig::default(),
         }
     }
 }

@@ -259,6 +259,9 @@ impl Handler<Events> for AnomalyDetector {
                 _ => {}
             }
         }
+        self.metrics
+            .detector_events
+            .inc_by(batch.events.len() as u64);
         let tracked = self.symbols.len().saturating_add(self.underlyings.len());
         self.metrics
             .symbols_tracked

@@ -16,7 +16,14 @@ use crate::messages::{AnomalyKind, EnrichStatus};
 use crate::provider::IssueKind;
 
 /// The pipeline stages that own a bounded queue.
-pub const STAGES: [&str; 5] = ["handler", "detector", "rest", "sink", "subscriber"];
+pub const STAGES: [&str; 6] = [
+    "handler",
+    "detector",
+    "rest",
+    "sink",
+    "subscriber",
+    "recorder",
+];
 
 /// Why a downstream WebSocket client was disconnected, as counted in
 /// `tapewatch_ws_disconnects_total{reason}`.
@@ -84,6 +91,11 @@ pub struct Metrics {
     pub sink_writes: IntCounter,
     /// `tapewatch_sink_errors_total`.
     pub sink_errors: IntCounter,
+    /// `tapewatch_record_errors_total`: failed writes of the recording.
+    pub record_errors: IntCounter,
+    /// `tapewatch_detector_events_total`: events the detector has finished
+    /// with; equal to the events decoded once the pipeline is idle.
+    pub detector_events: IntCounter,
     /// `tapewatch_ws_clients`: downstream WebSocket clients connected now.
     pub ws_clients: IntGauge,
     ws_disconnects: IntCounterVec,
@@ -311,6 +323,16 @@ impl Metrics {
                 "Records written by sinks.",
             ),
             sink_errors: counter(&reg, "tapewatch_sink_errors_total", "Sink write failures."),
+            detector_events: counter(
+                &reg,
+                "tapewatch_detector_events_total",
+                "Events the detector has finished with.",
+            ),
+            record_errors: counter(
+                &reg,
+                "tapewatch_record_errors_total",
+                "Failed writes of the recording.",
+            ),
             ws_clients: gauge(
                 &reg,
                 "tapewatch_ws_clients",

@@ -22,6 +22,7 @@ pub mod peer;
 pub mod playback;
 pub mod probe;
 pub mod probe_actix;
+pub mod record;
 pub mod report;
 pub mod rest_mock;
 pub mod scenarios;
@@ -57,6 +58,9 @@ pub enum Scenario {
     Decode,
     /// State topics: 100 `/ws` clients on `last:*` at 1 M events/s.
     Fanout,
+    /// Throughput at 2 M/s with recording off and on, bytes per event on
+    /// disk, and replay as fast as possible.
+    Record,
 }
 
 /// `tapewatch-bench`: measures tapewatch against a loopback Polygon generator.
@@ -187,6 +191,11 @@ pub async fn run(args: &Args) -> (Report, bool) {
         eprintln!("running isolation ...");
         let r = isolation::isolation(&sizes, &mut report).await;
         note(&mut report, "isolation", r);
+    }
+    if want(Scenario::Record) {
+        eprintln!("running record ...");
+        let r = record::record(&sizes, &mut report).await;
+        note(&mut report, "record", r);
     }
     if want(Scenario::Burst) {
         eprintln!("running burst ...");

@@ -48,6 +48,7 @@ mod sim_event;
 mod snapshot_data;
 mod stats;
 mod subscriptions;
+pub mod tape;
 mod tls;
 mod wire;
 

@@ -17,6 +17,7 @@ use super::{ms, SessionState, WsSession};
 use crate::log_limit::LogVerdict;
 use crate::messages::RawFrame;
 use crate::provider::IssueKind;
+use crate::recording::Entry;
 use crate::ws_client;
 
 /// How long the write half of a socket closed on request outlives it.
@@ -85,6 +86,7 @@ impl WsSession {
         self.stream = Some(Self::add_stream(events, ctx));
         self.sink = Some(SinkWrite::new(sink.sink_map_err(tag), ctx));
         self.connected_at = Some(Instant::now());
+        self.record(Entry::Connected(without_query(&self.deps.url)));
         self.last_frame = Instant::now();
         self.ping_sent_at = None;
         self.fragment = None;
@@ -112,6 +114,9 @@ impl WsSession {
             return;
         }
         let was_streaming = self.state == SessionState::Streaming;
+        if self.sink.is_some() {
+            self.record(Entry::Disconnected(reason.clone()));
+        }
         self.drop_socket(ctx);
         let healthy_after = ms(self.deps.connection.healthy_after_ms);
         if self
@@ -153,6 +158,7 @@ impl WsSession {
     /// the normal flush path first.
     pub(super) fn close_socket(&mut self, ctx: &mut Context<Self>) {
         if let Some(mut sink) = self.sink.take() {
+            self.record(Entry::Disconnected("closed by us".to_owned()));
             let _ = sink.write(WsMessage::Close(Some(awc::ws::CloseCode::Normal.into())));
             ctx.run_later(CLOSE_FLUSH, move |_, _| sink.close());
         }
@@ -176,6 +182,21 @@ impl WsSession {
     }
 
     pub(super) fn send_text(&mut self, text: String) {
+        if let (Some(recorder), Some(_)) = (&self.deps.recorder, &self.sink) {
+            recorder.sent(self.connection_id, &text);
+        }
+        self.write_text(text);
+    }
+
+    /// Sends the auth message: on the wire only, recorded as `[redacted]`.
+    pub(super) fn send_auth(&mut self, text: String) {
+        if let (Some(recorder), Some(_)) = (&self.deps.recorder, &self.sink) {
+            recorder.sent_auth(self.connection_id);
+        }
+        self.write_text(text);
+    }
+
+    fn write_text(&mut self, text: String) {
         if let Some(sink) = self.sink.as_mut() {
             // SinkWrite buffers without bound, which is acceptable for the few
             // control messages (auth, subscribe, ping, pong) ever written here.
@@ -186,6 +207,9 @@ impl WsSession {
     }
 
     pub(super) fn on_text(&mut self, bytes: Bytes, ctx: &mut Context<Self>) {
+        if let Some(recorder) = &self.deps.recorder {
+            recorder.received(self.connection_id, &bytes);
+        }
         let control = self.deps.provider.control(&bytes);
         for event in control.events {
             self.on_control(event, ctx);
@@ -294,4 +318,9 @@ impl actix::io::WriteHandler<WriteError> for WsSession {
     fn finished(&mut self, _: &mut Context<Self>) {
         // The default stops the actor; a closed sink only means this connection ended.
     }
+}
+
+/// The URL as recorded: without its query, where a key could be passed.
+fn without_query(url: &str) -> String {
+    url.split(['?', '#']).next().unwrap_or_default().to_owned()
 }
