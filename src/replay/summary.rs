@@ -130,6 +130,7 @@ mod tests {
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 4, "{table}");
         let cells = |l: &str| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+        // A column per kind the detector knows, in its order, then the total.
         assert_eq!(
             cells(lines[0]),
             [
@@ -137,14 +138,17 @@ mod tests {
                 "volume_spike",
                 "price_jump",
                 "trade_burst",
+                "premium",
+                "sweep",
+                "volume_over_oi",
                 "total"
             ]
         );
-        assert_eq!(cells(lines[1]), ["AAPL", "2", "0", "0", "2"]);
+        assert_eq!(cells(lines[1]), ["AAPL", "2", "0", "0", "0", "0", "0", "2"]);
         assert_eq!(
             cells(lines[2]),
-            ["NVDA", "(options", "flow)", "0", "0", "1", "1"]
+            ["NVDA", "(options", "flow)", "0", "0", "1", "0", "0", "0", "1"]
         );
-        assert_eq!(cells(lines[3]), ["all", "2", "0", "1", "3"]);
+        assert_eq!(cells(lines[3]), ["all", "2", "0", "1", "0", "0", "0", "3"]);
     }
 }
