@@ -1,0 +1,2 @@
+//! Table tests of the generic provider: compile errors, decoding of both
+//! example shapes, the handshake script.
