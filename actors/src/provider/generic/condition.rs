@@ -59,8 +59,8 @@ pub struct Cond {
 }
 
 impl Cond {
-    /// Compiles `spec` (configured at `key`), registering its pointer in
-    /// `trie` under `prefix`.
+    /// Compiles `spec` (configured at `key`), registering its pointers in
+    /// `trie`.
     pub(super) fn compile(
         spec: &ConditionSpec,
         key: &str,
@@ -96,6 +96,7 @@ impl Cond {
                 "needs exactly one of `equals`, `one_of`, `contains`, `exists`",
             ));
         }
+        let slot = trie.slot(&tokens, next_slot);
         let and = spec
             .and
             .iter()
@@ -103,7 +104,7 @@ impl Cond {
             .map(|(i, c)| Cond::compile(c, &format!("{key}.and[{i}]"), trie, next_slot))
             .collect::<Result<_, _>>()?;
         Ok(Cond {
-            slot: trie.slot(&tokens, next_slot),
+            slot,
             test: tests.remove(0),
             and,
         })
