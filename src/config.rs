@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use tapewatch_actors::guardian::SupervisionConfig;
+use tapewatch_actors::provider::generic::GenericSpec;
 use tapewatch_actors::provider::polygon::{DEFAULT_FEED_HOST, DEFAULT_REST_URL};
 use tapewatch_actors::rest_fetcher::RestConfig;
 use tapewatch_actors::rules::DetectorConfig;
@@ -20,7 +21,8 @@ pub use crate::http::HttpConfig;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Market-data provider: `polygon` (also called `massive`) or `alpaca`.
+    /// Market-data provider: `polygon` (also called `massive`), `alpaca`, or
+    /// `generic` (any JSON WebSocket feed, described in `[generic]`).
     pub provider: String,
     /// One upstream connection per feed.
     pub feeds: Vec<FeedConfig>,
@@ -44,6 +46,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// What is kept across restarts of the process.
     pub state: StateConfig,
+    /// The protocol of `provider = "generic"`.
+    pub generic: Option<GenericSpec>,
 }
 
 /// What is kept across restarts of the process (the `[state]` section).
@@ -74,6 +78,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             http: HttpConfig::default(),
             state: StateConfig::default(),
+            generic: None,
         }
     }
 }
@@ -112,6 +117,12 @@ impl FeedConfig {
                 name: "iex".to_owned(),
                 url: String::new(),
                 ..FeedConfig::default()
+            },
+            // A configured protocol has no URL or topics of its own.
+            "generic" => FeedConfig {
+                name: "generic".to_owned(),
+                url: String::new(),
+                subscribe: Vec::new(),
             },
             _ => FeedConfig::default(),
         }
