@@ -102,7 +102,10 @@ impl Builder<'_> {
                     "a capture name is letters, digits and `_`",
                 ));
             }
-            out.push((name.clone(), self.frame_slot(ptr, &format!("{key}.{name}"))?));
+            out.push((
+                name.clone(),
+                self.frame_slot(ptr, &format!("{key}.{name}"))?,
+            ));
             known.insert(name.clone());
         }
         Ok(out)
@@ -229,7 +232,10 @@ pub(super) fn compile(
             return Err(SpecError::new(&key, "`capture` and `fail` need a `wait`"));
         }
         if s.wait.is_some() && s.timeout_ms == 0 {
-            return Err(SpecError::new(&format!("{key}.timeout_ms"), "must be at least 1"));
+            return Err(SpecError::new(
+                &format!("{key}.timeout_ms"),
+                "must be at least 1",
+            ));
         }
         let scope = Scope {
             captures: &known,
@@ -249,7 +255,11 @@ pub(super) fn compile(
             .collect::<Result<_, _>>()?;
         let captures = b.captures(&s.capture, &format!("{key}.capture"), &mut known)?;
         steps.push(Step {
-            name: if s.name.is_empty() { format!("{}", i + 1) } else { s.name.clone() },
+            name: if s.name.is_empty() {
+                format!("{}", i + 1)
+            } else {
+                s.name.clone()
+            },
             send,
             wait,
             captures,
@@ -309,7 +319,12 @@ pub(super) fn compile(
         )),
         (None, 0) => None,
         (Some(_), _) => return Err(SpecError::new("heartbeat.every_s", "must be at least 1")),
-        (None, _) => return Err(SpecError::new("heartbeat.message", "is required with `every_s`")),
+        (None, _) => {
+            return Err(SpecError::new(
+                "heartbeat.message",
+                "is required with `every_s`",
+            ))
+        }
     };
     let pong = match &hb.pong {
         Some(p) => {
@@ -375,7 +390,10 @@ pub(super) fn compile(
         None => None,
     };
     if trade.is_none() && quote.is_none() {
-        return Err(SpecError::new("data", "needs a `trade` or a `quote` rule, or both"));
+        return Err(SpecError::new(
+            "data",
+            "needs a `trade` or a `quote` rule, or both",
+        ));
     }
     let class = match spec.asset_class.as_str() {
         "" | "auto" => None,

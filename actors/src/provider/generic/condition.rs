@@ -71,7 +71,10 @@ impl Cond {
             .map_err(|m| SpecError::new(&format!("{key}.pointer"), &m))?;
         let mut tests = Vec::new();
         if let Some(v) = &spec.equals {
-            tests.push(Test::Equals(Literal::from_json(v, &format!("{key}.equals"))?));
+            tests.push(Test::Equals(Literal::from_json(
+                v,
+                &format!("{key}.equals"),
+            )?));
         }
         if let Some(list) = &spec.one_of {
             if list.is_empty() {
@@ -140,16 +143,40 @@ mod tests {
         use serde_json::json;
         let s = |t: &str| Val::Str(t.to_owned().into());
         let table: Vec<(serde_json::Value, Val, bool)> = vec![
-            (json!({"pointer": "/t", "equals": "trade"}), s("trade"), true),
-            (json!({"pointer": "/t", "equals": "trade"}), s("Trade"), false),
+            (
+                json!({"pointer": "/t", "equals": "trade"}),
+                s("trade"),
+                true,
+            ),
+            (
+                json!({"pointer": "/t", "equals": "trade"}),
+                s("Trade"),
+                false,
+            ),
             (json!({"pointer": "/t", "equals": 1}), Val::Int(1), true),
             (json!({"pointer": "/t", "equals": 1}), Val::Float(1.0), true),
             (json!({"pointer": "/t", "equals": 1}), s("1"), false),
-            (json!({"pointer": "/t", "equals": true}), Val::Bool(true), true),
+            (
+                json!({"pointer": "/t", "equals": true}),
+                Val::Bool(true),
+                true,
+            ),
             (json!({"pointer": "/t", "one_of": ["a", "b"]}), s("b"), true),
-            (json!({"pointer": "/t", "one_of": ["a", "b"]}), s("c"), false),
-            (json!({"pointer": "/t", "contains": "auth"}), s("not authorized"), true),
-            (json!({"pointer": "/t", "contains": "auth"}), Val::Int(3), false),
+            (
+                json!({"pointer": "/t", "one_of": ["a", "b"]}),
+                s("c"),
+                false,
+            ),
+            (
+                json!({"pointer": "/t", "contains": "auth"}),
+                s("not authorized"),
+                true,
+            ),
+            (
+                json!({"pointer": "/t", "contains": "auth"}),
+                Val::Int(3),
+                false,
+            ),
             (json!({"pointer": "/t", "exists": true}), Val::Int(0), true),
             (json!({"pointer": "/t", "exists": true}), Val::Absent, false),
             (json!({"pointer": "/t", "exists": false}), Val::Absent, true),

@@ -144,7 +144,9 @@ fn message(rule: &Outcome, slots: &[Val]) -> String {
 pub(super) fn claimed(c: &Compiled, slots: &[Val]) -> bool {
     let acks = [&c.ack, &c.unsubscribe_ack];
     c.errors.iter().any(|e| e.when.holds(slots))
-        || acks.iter().any(|a| a.as_ref().is_some_and(|a| a.when.holds(slots)))
+        || acks
+            .iter()
+            .any(|a| a.as_ref().is_some_and(|a| a.when.holds(slots)))
         || c.pong.as_ref().is_some_and(|p| p.when.holds(slots))
         || c.ignore.iter().any(|i| i.holds(slots))
         || c.steps.iter().any(|s| {
@@ -186,7 +188,9 @@ impl Script for GenericScript {
                 topics: &[],
                 format: &c.format,
             };
-            reaction.actions.push(Action::Send(pong.message.render(&values)));
+            reaction
+                .actions
+                .push(Action::Send(pong.message.render(&values)));
             return reaction;
         }
         if let Some(error) = c.errors.iter().find(|e| e.when.holds(&slots)) {

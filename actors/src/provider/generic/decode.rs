@@ -121,9 +121,7 @@ impl Mapping {
         let symbol = symbol(&q.symbol, slots)?;
         let price = |f: &FieldRef| number(f, slots, |v| (0.0..1e12).contains(&v));
         let size = |f: &Option<FieldRef>| match f {
-            Some(f) if slots[f.slot].is_present() => {
-                number(f, slots, |v| (0.0..1e15).contains(&v))
-            }
+            Some(f) if slots[f.slot].is_present() => number(f, slots, |v| (0.0..1e15).contains(&v)),
             _ => Ok(0.0),
         };
         Ok(Event::Quote(Quote {
@@ -210,7 +208,10 @@ fn time(f: &FieldRef, unit: TimeUnit, slots: &[Val]) -> Result<i64, DecodeIssue>
     } else {
         Err(DecodeIssue::new(
             IssueKind::BadValue,
-            format!("field `{}`: {ms} ms is not between 1990 and 2200 (wrong unit?)", f.name),
+            format!(
+                "field `{}`: {ms} ms is not between 1990 and 2200 (wrong unit?)",
+                f.name
+            ),
         ))
     }
 }

@@ -207,7 +207,9 @@ impl Provider for Generic {
     }
 
     fn script(&self) -> Option<Box<dyn Script>> {
-        Some(Box::new(connection::GenericScript::new(self.compiled.clone())))
+        Some(Box::new(connection::GenericScript::new(
+            self.compiled.clone(),
+        )))
     }
 
     fn upgrade(&self, url: &str) -> Upgrade {

@@ -163,9 +163,18 @@ mod tests {
         (name == "TOKEN").then(|| "s3cr\"t".to_owned())
     }
 
-    fn parse(text: &str, captures: &[&str], topics: bool, topic: bool) -> Result<Template, SpecError> {
+    fn parse(
+        text: &str,
+        captures: &[&str],
+        topics: bool,
+        topic: bool,
+    ) -> Result<Template, SpecError> {
         let captures = captures.iter().map(|c| c.to_string()).collect();
-        let scope = Scope { captures: &captures, topics, topic };
+        let scope = Scope {
+            captures: &captures,
+            topics,
+            topic,
+        };
         Template::parse(text, "k", &scope, true, &env)
     }
 
@@ -180,7 +189,11 @@ mod tests {
         .expect("parses");
         let captures = HashMap::from([("id".to_owned(), "a\"b".to_owned())]);
         let topics = ["AAPL".to_owned(), "MS\"FT".to_owned()];
-        let values = Values { captures: &captures, topics: &topics, format: &TopicsFormat::JsonArray };
+        let values = Values {
+            captures: &captures,
+            topics: &topics,
+            format: &TopicsFormat::JsonArray,
+        };
         let text = t.render(&values);
         assert_eq!(
             text,
@@ -189,7 +202,11 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&text).expect("still JSON");
         assert_eq!(value["token"], "s3cr\"t");
         let joined = TopicsFormat::Joined(",".into());
-        let values = Values { captures: &captures, topics: &topics, format: &joined };
+        let values = Values {
+            captures: &captures,
+            topics: &topics,
+            format: &joined,
+        };
         assert!(t.render(&values).contains(r#""args":AAPL,MS\"FT"#));
     }
 
@@ -207,7 +224,10 @@ mod tests {
             ("${nope}", "unknown variable `${nope}`"),
             ("${capture.x}", "no earlier step or ping captures `x`"),
             ("${topic}", "cannot be used here"),
-            ("${env:MISSING}", "environment variable `MISSING` is not set"),
+            (
+                "${env:MISSING}",
+                "environment variable `MISSING` is not set",
+            ),
             ("abc ${topics", "without its closing"),
         ];
         for (text, want) in cases {

@@ -98,7 +98,10 @@ fn finnhub_batches_decode_with_every_field() {
     assert_eq!(issues, vec![]);
     assert_eq!(events.len(), 2);
     let a = trade(&events[0]);
-    assert_eq!((a.symbol.as_str(), a.price, a.size, a.time_ms), ("AAPL", 182.5, 100.0, 1_700_000_000_123));
+    assert_eq!(
+        (a.symbol.as_str(), a.price, a.size, a.time_ms),
+        ("AAPL", 182.5, 100.0, 1_700_000_000_123)
+    );
     assert_eq!(a.conditions.as_slice(), &[1, 12]);
     assert_eq!(a.class, AssetClass::Stock);
     let b = trade(&events[1]);
@@ -126,25 +129,59 @@ fn kucoin_events_read_strings_and_nanoseconds() {
 fn hostile_frames_are_counted_and_lose_nothing_else() {
     let p = generic(finnhub()).expect("compiles");
     let cases: &[(&str, usize, &[IssueKind])] = &[
-        (r#"{"type":"trade","data":[{"s":"A","p":1,"v":1,"t":1700000000000}"#, 0, &[IssueKind::Truncated]),
+        (
+            r#"{"type":"trade","data":[{"s":"A","p":1,"v":1,"t":1700000000000}"#,
+            0,
+            &[IssueKind::Truncated],
+        ),
         (r#"{"type":"trade","data":[}"#, 0, &[IssueKind::Malformed]),
-        (r#"{"type":"trade","data":[{"s":"A","v":1,"t":1700000000000},{"s":"B","p":2,"v":1,"t":1700000000000}]}"#,
-         1, &[IssueKind::MissingField]),
-        (r#"{"type":"trade","data":[{"s":"A","p":"x","v":1,"t":1700000000000}]}"#, 0, &[IssueKind::BadValue]),
-        (r#"{"type":"trade","data":[{"s":"A","p":-1,"v":1,"t":1700000000000}]}"#, 0, &[IssueKind::BadValue]),
-        (r#"{"type":"trade","data":[{"s":"A","p":1,"v":1,"t":1700000000}]}"#, 0, &[IssueKind::BadValue]),
-        (r#"{"type":"trade","data":[7,{"s":"B","p":2,"v":1,"t":1700000000000}]}"#, 1, &[IssueKind::NotObject]),
-        (r#"{"type":"trade","data":"nope"}"#, 0, &[IssueKind::NotArray]),
+        (
+            r#"{"type":"trade","data":[{"s":"A","v":1,"t":1700000000000},{"s":"B","p":2,"v":1,"t":1700000000000}]}"#,
+            1,
+            &[IssueKind::MissingField],
+        ),
+        (
+            r#"{"type":"trade","data":[{"s":"A","p":"x","v":1,"t":1700000000000}]}"#,
+            0,
+            &[IssueKind::BadValue],
+        ),
+        (
+            r#"{"type":"trade","data":[{"s":"A","p":-1,"v":1,"t":1700000000000}]}"#,
+            0,
+            &[IssueKind::BadValue],
+        ),
+        (
+            r#"{"type":"trade","data":[{"s":"A","p":1,"v":1,"t":1700000000}]}"#,
+            0,
+            &[IssueKind::BadValue],
+        ),
+        (
+            r#"{"type":"trade","data":[7,{"s":"B","p":2,"v":1,"t":1700000000000}]}"#,
+            1,
+            &[IssueKind::NotObject],
+        ),
+        (
+            r#"{"type":"trade","data":"nope"}"#,
+            0,
+            &[IssueKind::NotArray],
+        ),
         (r#"{"type":"trade"}"#, 0, &[IssueKind::MissingField]),
         (r#"{"type":"surprise"}"#, 0, &[IssueKind::UnknownEvent]),
         (r#"[1,2,3]"#, 0, &[IssueKind::UnknownEvent]),
         (r#"{"type":"news","data":[1]}"#, 0, &[]),
-        (r#"{"type":"trade","data":[{"s":"A","p":1e308,"v":1,"t":1700000000000,"x":{"deep":[[[[]]]]}}]}"#,
-         0, &[IssueKind::BadValue]),
+        (
+            r#"{"type":"trade","data":[{"s":"A","p":1e308,"v":1,"t":1700000000000,"x":{"deep":[[[[]]]]}}]}"#,
+            0,
+            &[IssueKind::BadValue],
+        ),
     ];
     for (frame, events, issues) in cases {
         let (got, got_issues) = decode(&p, frame);
-        assert_eq!((got.len(), got_issues.as_slice()), (*events, *issues), "{frame}");
+        assert_eq!(
+            (got.len(), got_issues.as_slice()),
+            (*events, *issues),
+            "{frame}"
+        );
     }
 }
 
@@ -153,7 +190,10 @@ fn the_script_waits_captures_sends_and_subscribes() {
     let p = generic(kucoin()).expect("compiles");
     let mut s = p.script().expect("a script");
     let first = s.start();
-    assert!(matches!(first.as_slice(), [Action::Wait { step: 0, .. }]), "{first:?}");
+    assert!(
+        matches!(first.as_slice(), [Action::Wait { step: 0, .. }]),
+        "{first:?}"
+    );
     // A frame that is not the welcome leaves the step waiting.
     let r = s.on_frame(br#"{"type":"pong"}"#);
     assert!(r.actions.is_empty() && !r.control.has_data);
@@ -174,7 +214,10 @@ fn the_script_waits_captures_sends_and_subscribes() {
     assert!(unsub[0].contains("remove-c0nn"));
     // Acknowledgements settle the oldest message of their kind.
     let r = s.on_frame(br#"{"id":"remove-c0nn","type":"ack"}"#);
-    assert_eq!(r.control.events, vec![ControlEvent::Unsubscribed("ETH-USDT".into())]);
+    assert_eq!(
+        r.control.events,
+        vec![ControlEvent::Unsubscribed("ETH-USDT".into())]
+    );
     let r = s.on_frame(br#"{"id":"add-c0nn","type":"ack"}"#);
     assert_eq!(
         r.control.events,
@@ -183,7 +226,10 @@ fn the_script_waits_captures_sends_and_subscribes() {
             ControlEvent::Subscribed("ETH-USDT".into())
         ]
     );
-    assert_eq!(s.heartbeat_message().as_deref(), Some(r#"{"id":"c0nn","type":"ping"}"#));
+    assert_eq!(
+        s.heartbeat_message().as_deref(),
+        Some(r#"{"id":"c0nn","type":"ping"}"#)
+    );
     let r = s.on_frame(br#"{"type":"message","subject":"trade.l3match","data":{}}"#);
     assert!(r.control.has_data && r.actions.is_empty());
     let r = s.on_frame(br#"{"type":"error","code":404,"data":"topic BTC-XXX is not found"}"#);
@@ -197,7 +243,10 @@ fn the_script_waits_captures_sends_and_subscribes() {
 fn handshake_failures_are_terminal_or_retryable_as_configured() {
     let p = generic(kucoin()).expect("compiles");
     let cases = [
-        (r#"{"type":"error","code":401,"data":"token is invalid"}"#, true),
+        (
+            r#"{"type":"error","code":401,"data":"token is invalid"}"#,
+            true,
+        ),
         (r#"{"type":"error","code":509,"data":"slow down"}"#, false),
     ];
     for (frame, terminal) in cases {
@@ -205,7 +254,10 @@ fn handshake_failures_are_terminal_or_retryable_as_configured() {
         s.start();
         let r = s.on_frame(frame.as_bytes());
         match r.actions.as_slice() {
-            [Action::Fail { terminal: t, reason }] => {
+            [Action::Fail {
+                terminal: t,
+                reason,
+            }] => {
                 assert_eq!(*t, terminal, "{frame}");
                 assert!(reason.contains("welcome"), "{reason}");
             }
@@ -216,7 +268,13 @@ fn handshake_failures_are_terminal_or_retryable_as_configured() {
     let mut s = p.script().expect("a script");
     s.start();
     let r = s.on_frame(br#"{"type":"welcome"}"#);
-    assert!(matches!(r.actions.as_slice(), [Action::Fail { terminal: false, .. }]));
+    assert!(matches!(
+        r.actions.as_slice(),
+        [Action::Fail {
+            terminal: false,
+            ..
+        }]
+    ));
 }
 
 #[test]
@@ -242,7 +300,10 @@ fn topics_read_as_symbols() {
     spec["topics"] = json!({"stream": "quotes", "strip_prefix": "Q."});
     let p = generic(spec).expect("compiles");
     let key = p.topic_of("Q.AAPL").expect("a topic");
-    assert_eq!((key.stream, key.symbol.as_deref()), (crate::provider::Stream::Quotes, Some("AAPL")));
+    assert_eq!(
+        (key.stream, key.symbol.as_deref()),
+        (crate::provider::Stream::Quotes, Some("AAPL"))
+    );
     assert!(p.topic_of("Q.*").expect("wildcard").symbol.is_none());
     for bad in ["AAPL", "Q.", "Q.A B", "Q.{}"] {
         assert!(p.topic_of(bad).is_none(), "{bad}");
@@ -252,19 +313,71 @@ fn topics_read_as_symbols() {
 #[test]
 fn compile_errors_name_the_key_and_why() {
     let cases: Vec<(Box<dyn Fn(&mut serde_json::Value)>, &str, &str)> = vec![
-        (Box::new(|s| s["data"]["events"] = json!("data")), "data.events", "RFC 6901"),
-        (Box::new(|s| s["data"]["trade"]["time_unit"] = json!("fortnights")), "data.trade.time_unit", "not a time unit"),
-        (Box::new(|s| s["data"]["trade"]["price"] = json!("")), "data.trade.price", "is required"),
-        (Box::new(|s| s["subscribe"]["message"] = json!("${topics}")), "subscribe.message", "cannot be used here"),
-        (Box::new(|s| s["subscribe"]["message"] = json!("${capture.nope}")), "subscribe.message", "captures `nope`"),
-        (Box::new(|s| s["subscribe"]["message"] = json!("${env:NOT_SET}")), "subscribe.message", "`NOT_SET` is not set"),
-        (Box::new(|s| s["subscribe"]["mode"] = json!("some")), "subscribe.mode", "not a mode"),
-        (Box::new(|s| s["errors"][0]["when"] = json!({"pointer": "/type"})), "errors[0].when", "exactly one"),
-        (Box::new(|s| s["handshake"] = json!([{"name": "x"}])), "handshake[0]", "needs `send`, `wait`"),
-        (Box::new(|s| s["heartbeat"]["every_s"] = json!(5)), "heartbeat.message", "required"),
-        (Box::new(|s| s["headers"] = json!({"Bad Header": "x"})), "headers.Bad Header", "not a valid HTTP header"),
-        (Box::new(|s| s["asset_class"] = json!("bonds")), "asset_class", "not an asset class"),
-        (Box::new(|s| s["data"]["trade"] = json!(null)), "data", "needs a `trade`"),
+        (
+            Box::new(|s| s["data"]["events"] = json!("data")),
+            "data.events",
+            "RFC 6901",
+        ),
+        (
+            Box::new(|s| s["data"]["trade"]["time_unit"] = json!("fortnights")),
+            "data.trade.time_unit",
+            "not a time unit",
+        ),
+        (
+            Box::new(|s| s["data"]["trade"]["price"] = json!("")),
+            "data.trade.price",
+            "is required",
+        ),
+        (
+            Box::new(|s| s["subscribe"]["message"] = json!("${topics}")),
+            "subscribe.message",
+            "cannot be used here",
+        ),
+        (
+            Box::new(|s| s["subscribe"]["message"] = json!("${capture.nope}")),
+            "subscribe.message",
+            "captures `nope`",
+        ),
+        (
+            Box::new(|s| s["subscribe"]["message"] = json!("${env:NOT_SET}")),
+            "subscribe.message",
+            "`NOT_SET` is not set",
+        ),
+        (
+            Box::new(|s| s["subscribe"]["mode"] = json!("some")),
+            "subscribe.mode",
+            "not a mode",
+        ),
+        (
+            Box::new(|s| s["errors"][0]["when"] = json!({"pointer": "/type"})),
+            "errors[0].when",
+            "exactly one",
+        ),
+        (
+            Box::new(|s| s["handshake"] = json!([{"name": "x"}])),
+            "handshake[0]",
+            "needs `send`, `wait`",
+        ),
+        (
+            Box::new(|s| s["heartbeat"]["every_s"] = json!(5)),
+            "heartbeat.message",
+            "required",
+        ),
+        (
+            Box::new(|s| s["headers"] = json!({"Bad Header": "x"})),
+            "headers.Bad Header",
+            "not a valid HTTP header",
+        ),
+        (
+            Box::new(|s| s["asset_class"] = json!("bonds")),
+            "asset_class",
+            "not an asset class",
+        ),
+        (
+            Box::new(|s| s["data"]["trade"] = json!(null)),
+            "data",
+            "needs a `trade`",
+        ),
     ];
     for (edit, key, why) in cases {
         let mut spec = finnhub();
@@ -286,5 +399,7 @@ fn secrets_stay_out_of_debug() {
     assert_eq!(upgrade.url, "ws://127.0.0.1:1/?token=t0ken");
     assert_eq!(upgrade.headers[0].1.expose(), "Bearer t0ken");
     assert!(!format!("{:?}", upgrade.headers).contains("t0ken"));
-    assert!(p.check_url("ws://h/?t=${env:NOPE}", "feeds[0].url").is_err());
+    assert!(p
+        .check_url("ws://h/?t=${env:NOPE}", "feeds[0].url")
+        .is_err());
 }

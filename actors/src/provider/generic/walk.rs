@@ -9,9 +9,7 @@
 
 use std::fmt;
 
-use serde::de::{
-    self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
-};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use super::decode::Mapping;
@@ -259,7 +257,9 @@ impl<'de> Visitor<'de> for At<'_, '_, '_, '_, 'de> {
     scalar!(visit_u64, u64, |v: u64| i64::try_from(v)
         .map_or(Val::Float(v as f64), Val::Int));
     scalar!(visit_f64, f64, Val::Float);
-    scalar!(visit_borrowed_str, &'de str, |v: &'de str| Val::Str(v.into()));
+    scalar!(visit_borrowed_str, &'de str, |v: &'de str| Val::Str(
+        v.into()
+    ));
     scalar!(visit_str, &str, |v: &str| Val::Str(v.to_owned().into()));
 
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
