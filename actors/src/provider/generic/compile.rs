@@ -361,6 +361,10 @@ pub(super) fn compile(
     let events_node = b.frame.node(&events);
     let frame_slots = b.next;
 
+    let skip = (data.skip.iter().enumerate())
+        .map(|(i, c)| b.event_cond(&Some(c.clone()), &format!("data.skip[{i}]")))
+        .collect::<Result<Option<Vec<_>>, _>>()?
+        .unwrap_or_default();
     let trade = match &data.trade {
         Some(t) => Some(TradeMap {
             when: b.event_cond(&t.when, "data.trade.when")?,
@@ -433,6 +437,7 @@ pub(super) fn compile(
         plan,
         mapping: Mapping {
             class,
+            skip,
             quote,
             trade,
         },

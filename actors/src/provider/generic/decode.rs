@@ -77,15 +77,19 @@ pub(super) struct QuoteMap {
 #[derive(Debug, Clone)]
 pub(super) struct Mapping {
     pub class: Option<AssetClass>,
+    pub skip: Vec<Cond>,
     pub quote: Option<QuoteMap>,
     pub trade: Option<TradeMap>,
 }
 
 impl Mapping {
-    /// The event in `slots`: a quote when the quote rule's condition holds,
+    /// The event in `slots`: nothing when a skip rule holds, a quote when the quote rule's condition holds,
     /// else a trade when the trade rule's does (a rule without a condition
     /// takes every event), else an issue.
     pub fn build(&self, slots: &[Val]) -> Result<Option<Event>, DecodeIssue> {
+        if self.skip.iter().any(|c| c.holds(slots)) {
+            return Ok(None);
+        }
         let takes = |when: &Option<Cond>| when.as_ref().is_none_or(|c| c.holds(slots));
         if let Some(q) = self.quote.as_ref().filter(|q| takes(&q.when)) {
             return self.quote(q, slots).map(Some);

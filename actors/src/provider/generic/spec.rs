@@ -208,6 +208,9 @@ pub struct DataSpec {
     pub events: String,
     /// Frames skipped without a count (heartbeats, channels not used).
     pub ignore: Vec<ConditionSpec>,
+    /// Events (within a data frame) skipped without a count: kinds the feed
+    /// sends that tapewatch does not read. Pointers are relative to the event.
+    pub skip: Vec<ConditionSpec>,
     /// How trades are read.
     pub trade: Option<TradeSpec>,
     /// How quotes are read.
@@ -220,6 +223,7 @@ impl Default for DataSpec {
             when: None,
             events: String::new(),
             ignore: Vec::new(),
+            skip: Vec::new(),
             trade: None,
             quote: None,
         }
