@@ -15,6 +15,7 @@ use tapewatch_sim::SimHandle;
 use tokio::sync::mpsc;
 
 pub mod feed_server;
+pub mod generic;
 pub mod http;
 pub mod ws;
 

@@ -5,10 +5,11 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use super::builder::{unit, Builder};
 use super::condition::Cond;
-use super::decode::{FieldRef, Mapping, QuoteMap, TimeUnit, TradeMap};
+use super::decode::{Mapping, QuoteMap, TradeMap};
 use super::pointer::{self, Trie};
-use super::spec::{AckSpec, ConditionSpec, GenericSpec};
+use super::spec::GenericSpec;
 use super::template::{Scope, Template, TopicsFormat};
 use super::walk::Plan;
 use super::SpecError;
@@ -69,126 +70,6 @@ pub struct Compiled {
     pub(super) headers: Vec<(String, Template)>,
     pub(super) stream: Stream,
     pub(super) strip_prefix: String,
-}
-
-struct Builder<'e> {
-    frame: Trie,
-    element: Trie,
-    next: usize,
-    env: &'e dyn Fn(&str) -> Option<String>,
-}
-
-impl Builder<'_> {
-    fn cond(&mut self, spec: &ConditionSpec, key: &str) -> Result<Cond, SpecError> {
-        Cond::compile(spec, key, &mut self.frame, &mut self.next)
-    }
-
-    fn frame_slot(&mut self, ptr: &str, key: &str) -> Result<usize, SpecError> {
-        let tokens = pointer::parse(ptr).map_err(|m| SpecError::new(key, &m))?;
-        Ok(self.frame.slot(&tokens, &mut self.next))
-    }
-
-    fn captures(
-        &mut self,
-        map: &std::collections::BTreeMap<String, String>,
-        key: &str,
-        known: &mut BTreeSet<String>,
-    ) -> Result<Vec<(String, usize)>, SpecError> {
-        let mut out = Vec::new();
-        for (name, ptr) in map {
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(SpecError::new(
-                    &format!("{key}.{name}"),
-                    "a capture name is letters, digits and `_`",
-                ));
-            }
-            out.push((
-                name.clone(),
-                self.frame_slot(ptr, &format!("{key}.{name}"))?,
-            ));
-            known.insert(name.clone());
-        }
-        Ok(out)
-    }
-
-    fn template(
-        &self,
-        text: &str,
-        key: &str,
-        scope: &Scope,
-        json: bool,
-    ) -> Result<Template, SpecError> {
-        Template::parse(text, key, scope, json, self.env)
-    }
-
-    fn outcome(
-        &mut self,
-        when: &ConditionSpec,
-        message: &Option<String>,
-        terminal: bool,
-        key: &str,
-    ) -> Result<Outcome, SpecError> {
-        Ok(Outcome {
-            when: self.cond(when, &format!("{key}.when"))?,
-            message: match message {
-                Some(p) => Some(self.frame_slot(p, &format!("{key}.message"))?),
-                None => None,
-            },
-            terminal,
-        })
-    }
-
-    fn ack(&mut self, spec: &Option<AckSpec>, key: &str) -> Result<Option<Ack>, SpecError> {
-        let Some(spec) = spec else { return Ok(None) };
-        Ok(Some(Ack {
-            when: self.cond(&spec.when, &format!("{key}.when"))?,
-            topics: match &spec.topics {
-                Some(p) => Some(self.frame_slot(p, &format!("{key}.topics"))?),
-                None => None,
-            },
-        }))
-    }
-
-    fn field(&mut self, ptr: &str, key: &'static str) -> Result<FieldRef, SpecError> {
-        if ptr.is_empty() {
-            return Err(SpecError::new(key, "is required"));
-        }
-        let tokens = pointer::parse(ptr).map_err(|m| SpecError::new(key, &m))?;
-        Ok(FieldRef {
-            slot: self.element.slot(&tokens, &mut self.next),
-            name: key,
-        })
-    }
-
-    fn opt_field(
-        &mut self,
-        ptr: &Option<String>,
-        key: &'static str,
-    ) -> Result<Option<FieldRef>, SpecError> {
-        ptr.as_deref().map(|p| self.field(p, key)).transpose()
-    }
-
-    fn event_cond(
-        &mut self,
-        spec: &Option<ConditionSpec>,
-        key: &str,
-    ) -> Result<Option<Cond>, SpecError> {
-        spec.as_ref()
-            .map(|c| Cond::compile(c, key, &mut self.element, &mut self.next))
-            .transpose()
-    }
-}
-
-fn unit(name: &str, key: &str) -> Result<TimeUnit, SpecError> {
-    if name.is_empty() {
-        return Ok(TimeUnit::Ms);
-    }
-    TimeUnit::parse(name).ok_or_else(|| {
-        SpecError::new(
-            key,
-            &format!("`{name}` is not a time unit (known: s, ms, us, ns, rfc3339)"),
-        )
-    })
 }
 
 /// Compiles a spec, reading `${env:NAME}` through `env`.

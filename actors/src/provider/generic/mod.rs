@@ -9,6 +9,7 @@
 //! session gets from [`Provider::script`]; decoding is one walk over each
 //! frame ([`walk`]) that builds trades and quotes as it reads them.
 
+mod builder;
 mod compile;
 mod condition;
 mod connection;
@@ -225,5 +226,7 @@ impl Provider for Generic {
     }
 }
 
+#[cfg(test)]
+mod script_tests;
 #[cfg(test)]
 mod tests;
