@@ -5,6 +5,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
+use smallvec::SmallVec;
+
 use super::compile::{Ack, Compiled, Outcome};
 use super::template::Values;
 use super::value::Val;
@@ -165,8 +167,14 @@ impl Script for GenericScript {
 
     fn on_frame(&mut self, frame: &[u8]) -> Reaction {
         let c = self.c.clone();
-        let mut slots = vec![Val::Absent; c.plan.frame_slots];
         let mut reaction = Reaction::default();
+        if c.plan.frame_slots == 0 {
+            // No rule reads the frame: every frame is data, and the decoder
+            // finds what may be wrong with it.
+            reaction.control.has_data = true;
+            return reaction;
+        }
+        let mut slots: SmallVec<[Val; 16]> = smallvec::smallvec![Val::Absent; c.plan.frame_slots];
         if let Walked::Broken(_) = walk(&c.plan, frame, &mut slots, None) {
             // The decoder counts what is wrong with it.
             reaction.control.has_data = true;

@@ -23,6 +23,8 @@ mod walk;
 use std::fmt;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 pub use compile::Compiled;
 pub use decode::TimeUnit;
 pub use spec::GenericSpec;
@@ -168,7 +170,7 @@ impl Provider for Generic {
     fn decode(&self, frame: &[u8], out: &mut Vec<Event>, issues: &mut Vec<DecodeIssue>) {
         let c = &*self.compiled;
         let (events, problems) = (out.len(), issues.len());
-        let mut slots = vec![Val::Absent; c.plan.slots];
+        let mut slots: SmallVec<[Val; 24]> = smallvec::smallvec![Val::Absent; c.plan.slots];
         let mut sink = Sink {
             map: &c.mapping,
             out,

@@ -123,11 +123,17 @@ impl<'de> Walker<'_, '_, '_, 'de> {
     fn fill<E: de::Error>(&mut self, which: Which, node: usize, v: Val<'de>) -> Result<(), E> {
         let plan = self.plan;
         let slots = &plan.trie_of(which).nodes[node].slots;
-        for &slot in slots {
-            if slot < plan.frame_slots && !self.slots[slot].is_present() && v.is_present() {
-                self.found += 1;
+        if let Some((&last, rest)) = slots.split_last() {
+            for &slot in rest.iter().chain(std::iter::once(&last)) {
+                if slot < plan.frame_slots && !self.slots[slot].is_present() && v.is_present() {
+                    self.found += 1;
+                }
             }
-            self.slots[slot] = v.clone();
+            for &slot in rest {
+                self.slots[slot] = v.clone();
+            }
+            // The common case, one slot, takes the value without a copy.
+            self.slots[last] = v;
         }
         if self.sink.is_none() && self.found >= plan.frame_slots && !slots.is_empty() {
             self.stopped = true;
