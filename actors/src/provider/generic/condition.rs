@@ -183,7 +183,11 @@ mod tests {
         ];
         for (spec, value, want) in table {
             let (c, _) = cond(spec.clone()).expect("compiles");
-            assert_eq!(c.holds(&[value.clone()]), want, "{spec} on {value:?}");
+            assert_eq!(
+                c.holds(std::slice::from_ref(&value)),
+                want,
+                "{spec} on {value:?}"
+            );
         }
     }
 

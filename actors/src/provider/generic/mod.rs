@@ -57,11 +57,15 @@ impl SpecError {
     }
 }
 
+/// Where `${env:NAME}` values come from: the process environment, or a
+/// table in tests.
+pub type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// The generic provider, compiled from its configuration.
 #[derive(Clone)]
 pub struct Generic {
     compiled: Arc<Compiled>,
-    env: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    env: Env,
 }
 
 impl fmt::Debug for Generic {
@@ -79,10 +83,7 @@ impl Generic {
     }
 
     /// Compiles `spec` with `env` as the environment.
-    pub fn compile_with(
-        spec: &GenericSpec,
-        env: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
-    ) -> Result<Generic, SpecError> {
+    pub fn compile_with(spec: &GenericSpec, env: Env) -> Result<Generic, SpecError> {
         let compiled = compile::compile(spec, &*env)?;
         Ok(Generic {
             compiled: Arc::new(compiled),

@@ -198,7 +198,7 @@ pub struct ErrorSpec {
 }
 
 /// Data frames.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DataSpec {
     /// Which frames carry data; absent: every frame no other rule claims.
@@ -215,19 +215,6 @@ pub struct DataSpec {
     pub trade: Option<TradeSpec>,
     /// How quotes are read.
     pub quote: Option<QuoteSpec>,
-}
-
-impl Default for DataSpec {
-    fn default() -> Self {
-        DataSpec {
-            when: None,
-            events: String::new(),
-            ignore: Vec::new(),
-            skip: Vec::new(),
-            trade: None,
-            quote: None,
-        }
-    }
 }
 
 /// Pointers of a trade's fields, relative to the event.

@@ -201,7 +201,8 @@ fn topics_read_as_symbols() {
 
 #[test]
 fn compile_errors_name_the_key_and_why() {
-    let cases: Vec<(Box<dyn Fn(&mut serde_json::Value)>, &str, &str)> = vec![
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(Edit, &str, &str)> = vec![
         (
             Box::new(|s| s["data"]["events"] = json!("data")),
             "data.events",
