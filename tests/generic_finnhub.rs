@@ -13,9 +13,9 @@ use serde_json::{json, Value};
 use tapewatch::actors::provider::IssueKind;
 use tapewatch::actors::ws_session::SessionState;
 
+use support::eventually;
 use support::feed_server::{FeedServer, OnMessage, OnOpen};
 use support::generic::*;
-use support::{eventually, Received};
 
 /// Finnhub's side: no greeting, no acknowledgements.
 fn finnhub_server() -> FeedServer {
@@ -52,18 +52,7 @@ async fn finnhub_trades_flow_and_an_injected_spike_alerts() {
     let spike = json!({"type": "trade",
                        "data": [{"s": "AAPL", "p": 100.0, "v": 250_000, "t": now_ms()}]});
     server.push(&spike.to_string()).await;
-    assert!(
-        eventually(LIMIT, || svc.trades() == 101).await,
-        "decoded {} of 101 trades",
-        svc.trades()
-    );
-    let mut got = Received::default();
-    let alerted = got
-        .until(&mut svc.outputs, LIMIT, |r| {
-            r.alerts.iter().any(|a| a.symbol == "AAPL")
-        })
-        .await;
-    assert!(alerted, "the spike alerts: {:?}", got.alerts);
+    svc.decoded_and_alerted(101, "AAPL").await;
     assert_eq!(
         svc.pipeline.metrics.decode_errors_total(),
         0,

@@ -13,9 +13,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tapewatch::service::{self, Outcome};
 
+use support::eventually;
 use support::feed_server::{FeedServer, OnMessage, OnOpen};
 use support::generic::*;
-use support::{eventually, Received};
 
 /// How the KuCoin server treats each connection before its welcome.
 #[derive(Clone, Copy)]
@@ -97,18 +97,7 @@ async fn kucoin_handshake_acks_heartbeat_and_an_injected_spike() {
     server
         .push(&kucoin_trade("BTC-USDT", "64000.5", "75.0", 60))
         .await;
-    assert!(
-        eventually(LIMIT, || svc.trades() == 61).await,
-        "decoded {}",
-        svc.trades()
-    );
-    let mut got = Received::default();
-    let alerted = got
-        .until(&mut svc.outputs, LIMIT, |r| {
-            r.alerts.iter().any(|a| a.symbol == "BTC-USDT")
-        })
-        .await;
-    assert!(alerted, "the spike alerts");
+    svc.decoded_and_alerted(61, "BTC-USDT").await;
     let pings = || {
         (server.received().iter())
             .filter(|(_, m)| m == r#"{"id":"conn1","type":"ping"}"#)

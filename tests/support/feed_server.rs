@@ -87,27 +87,24 @@ impl FeedServer {
 
     /// Sends `text` to every open connection.
     pub async fn push(&self, text: &str) {
-        let sessions = self
-            .shared
-            .sessions
-            .lock()
-            .map(|s| s.clone())
-            .unwrap_or_default();
-        for mut session in sessions {
-            let _ = session.text(text.to_owned()).await;
-        }
+        self.push_frame(Message::Text(text.to_owned().into())).await;
     }
 
     /// Sends `bytes` as a binary frame to every open connection.
     pub async fn push_binary(&self, bytes: &'static [u8]) {
-        let sessions = self
-            .shared
-            .sessions
-            .lock()
+        self.push_frame(Message::Binary(bytes.into())).await;
+    }
+
+    async fn push_frame(&self, frame: Message) {
+        let sessions = (self.shared.sessions.lock())
             .map(|s| s.clone())
             .unwrap_or_default();
         for mut session in sessions {
-            let _ = session.binary(bytes).await;
+            let _ = match &frame {
+                Message::Binary(b) => session.binary(b.clone()).await,
+                Message::Text(t) => session.text(t.clone()).await,
+                _ => Ok(()),
+            };
         }
     }
 

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use super::feed_server::FeedServer;
 use super::http::call;
-use super::{collector, eventually};
+use super::{collector, eventually, Received};
 
 pub const FINNHUB: &str = include_str!("../../examples/generic-finnhub.toml");
 pub const KUCOIN: &str = include_str!("../../examples/generic-kucoin.toml");
@@ -101,6 +101,23 @@ impl Service {
 
     pub fn trades(&self) -> u64 {
         self.pipeline.metrics.events(EventKind::Trade).get()
+    }
+
+    /// Waits until `count` trades were decoded and one alert on `symbol`
+    /// was written.
+    pub async fn decoded_and_alerted(&mut self, count: u64, symbol: &str) {
+        assert!(
+            eventually(LIMIT, || self.trades() == count).await,
+            "decoded {} of {count} trades",
+            self.trades()
+        );
+        let mut got = Received::default();
+        let alerted = got
+            .until(&mut self.outputs, LIMIT, |r| {
+                r.alerts.iter().any(|a| a.symbol == symbol)
+            })
+            .await;
+        assert!(alerted, "no alert on {symbol}: {:?}", got.alerts);
     }
 
     pub async fn stop(self) {
