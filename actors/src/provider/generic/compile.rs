@@ -70,6 +70,8 @@ pub struct Compiled {
     pub(super) headers: Vec<(String, Template)>,
     pub(super) stream: Stream,
     pub(super) strip_prefix: String,
+    /// The keys of flat events for the byte scanner, when they are flat.
+    pub(super) flat: Option<Vec<(Box<[u8]>, usize)>>,
 }
 
 /// Compiles a spec, reading `${env:NAME}` through `env`.
@@ -314,7 +316,7 @@ pub(super) fn compile(
         frame_slots,
         slots: b.next,
     };
-    Ok(Compiled {
+    let mut compiled = Compiled {
         plan,
         mapping: Mapping {
             class,
@@ -337,5 +339,8 @@ pub(super) fn compile(
         headers,
         stream,
         strip_prefix: spec.topics.strip_prefix.clone(),
-    })
+        flat: None,
+    };
+    compiled.flat = super::flat::keys(&compiled);
+    Ok(compiled)
 }

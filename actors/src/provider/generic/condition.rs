@@ -113,6 +113,17 @@ impl Cond {
         })
     }
 
+    /// True when this condition (or a part of it) compares with a boolean,
+    /// which the byte scanner does not read as one.
+    pub fn reads_bool(&self) -> bool {
+        let lits: &[Literal] = match &self.test {
+            Test::Equals(lit) => std::slice::from_ref(lit),
+            Test::OneOf(lits) => lits,
+            _ => &[],
+        };
+        lits.iter().any(|l| matches!(l, Literal::Bool(_))) || self.and.iter().any(Cond::reads_bool)
+    }
+
     /// True when the values in `slots` pass this condition.
     #[inline]
     pub fn holds(&self, slots: &[Val]) -> bool {

@@ -14,6 +14,7 @@ mod compile;
 mod condition;
 mod connection;
 mod decode;
+mod flat;
 mod pointer;
 pub mod spec;
 mod template;
@@ -32,6 +33,7 @@ pub use spec::GenericSpec;
 use self::template::{Scope, Template, Values};
 use self::value::Val;
 use self::walk::{walk, Sink, Walked};
+use super::frame_scan::scan_array;
 use super::script::{Script, Upgrade};
 use super::topic::{TopicKey, ANY_CLASS};
 use super::{Control, DecodeIssue, IssueKind, Provider};
@@ -108,6 +110,43 @@ impl Generic {
     }
 }
 
+impl Generic {
+    /// Keeps the events of a read frame if it is a data frame, and counts a
+    /// frame no rule takes; `before` is where `out` and `issues` stood.
+    fn settle(
+        &self,
+        slots: &[Val],
+        seen: bool,
+        out: &mut Vec<Event>,
+        issues: &mut Vec<DecodeIssue>,
+        before: (usize, usize),
+    ) {
+        let c = &*self.compiled;
+        let claimed = connection::claimed(c, slots);
+        let is_data = match &c.data_when {
+            Some(when) => when.holds(slots),
+            None => !claimed,
+        };
+        if !is_data {
+            out.truncate(before.0);
+            issues.truncate(before.1);
+            if !claimed {
+                issues.push(DecodeIssue::new(
+                    IssueKind::UnknownEvent,
+                    "a frame that no rule of the configuration takes",
+                ));
+            }
+            return;
+        }
+        if !seen {
+            issues.push(DecodeIssue::new(
+                IssueKind::MissingField,
+                "a data frame without events at the configured `data.events` pointer",
+            ));
+        }
+    }
+}
+
 /// Renders a template that reads no captures or topics.
 fn render_plain(t: &Template) -> String {
     t.render(&Values {
@@ -172,6 +211,17 @@ impl Provider for Generic {
         let c = &*self.compiled;
         let (events, problems) = (out.len(), issues.len());
         let mut slots: SmallVec<[Val; 24]> = smallvec::smallvec![Val::Absent; c.plan.slots];
+        // Flat events at the frame itself: the byte scanner first, as for
+        // Polygon; whatever it does not take, the walk reads from the start.
+        if let Some(keys) = &c.flat {
+            let fields = || flat::FlatFields::new(c, keys.len());
+            if scan_array(frame, out, issues, fields).is_some() {
+                self.settle(&slots, true, out, issues, (events, problems));
+                return;
+            }
+            out.truncate(events);
+            issues.truncate(problems);
+        }
         let mut sink = Sink {
             map: &c.mapping,
             out,
@@ -186,28 +236,7 @@ impl Provider for Generic {
             issues.push(issue);
             return;
         }
-        let claimed = connection::claimed(c, &slots);
-        let is_data = match &c.data_when {
-            Some(when) => when.holds(&slots),
-            None => !claimed,
-        };
-        if !is_data {
-            out.truncate(events);
-            issues.truncate(problems);
-            if !claimed {
-                issues.push(DecodeIssue::new(
-                    IssueKind::UnknownEvent,
-                    "a frame that no rule of the configuration takes",
-                ));
-            }
-            return;
-        }
-        if !seen {
-            issues.push(DecodeIssue::new(
-                IssueKind::MissingField,
-                "a data frame without events at the configured `data.events` pointer",
-            ));
-        }
+        self.settle(&slots, seen, out, issues, (events, problems));
     }
 
     fn script(&self) -> Option<Box<dyn Script>> {
@@ -229,6 +258,8 @@ impl Provider for Generic {
     }
 }
 
+#[cfg(test)]
+mod flat_tests;
 #[cfg(test)]
 mod script_tests;
 #[cfg(test)]
