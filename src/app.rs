@@ -19,6 +19,7 @@ use tapewatch_actors::guardian::Guardian;
 use tapewatch_actors::messages::{Events, Fatal, Output};
 use tapewatch_actors::secret::{ApiKey, Credentials};
 use tapewatch_actors::stage::Fanout;
+use tapewatch_actors::ws_session::SessionShared;
 use tokio::sync::mpsc;
 
 use crate::config::Config;
@@ -43,6 +44,8 @@ pub struct PipelineBuilder {
     output_subscribers: Vec<Recipient<Output>>,
     /// The mailbox of the `/ws` hub, when one is wanted.
     hub: Option<usize>,
+    /// Frames come from a recording instead of the sockets.
+    replay: bool,
 }
 
 /// Starts a pipeline from a configuration.
@@ -63,6 +66,7 @@ pub fn builder(config: Config, credentials: Credentials) -> PipelineBuilder {
         event_subscribers: Vec::new(),
         output_subscribers: Vec::new(),
         hub: None,
+        replay: false,
     }
 }
 
@@ -100,6 +104,15 @@ impl PipelineBuilder {
         self
     }
 
+    /// Starts no WsSession: each configured feed gets its MessageHandler
+    /// alone, and its frames come from whoever holds
+    /// [`Pipeline::replay_inputs`] (a recording being replayed). Everything
+    /// after the handlers is the same pipeline as a live run.
+    pub fn replay(mut self) -> Self {
+        self.replay = true;
+        self
+    }
+
     /// Sets the key for REST enrichment (`None`: enrichments are `skipped`).
     pub fn rest_key(mut self, key: Option<ApiKey>) -> Self {
         self.rest_key = key.filter(|k| !k.is_empty());
@@ -118,6 +131,7 @@ impl PipelineBuilder {
             event_subscribers,
             output_subscribers,
             hub,
+            replay,
         } = self;
         let provider = || {
             config
@@ -144,7 +158,7 @@ impl PipelineBuilder {
         // The hub behind `/ws`: outputs and trades, like an extension actor.
         let (hub, hub_events) = match hub {
             Some(mailbox) => {
-                let (addr, events) = w.hub(mailbox, &mut outputs)?;
+                let (addr, events) = w.hub(mailbox, config.http.state_settings(), &mut outputs)?;
                 (Some(addr), Some(events))
             }
             None => (None, None),
@@ -154,11 +168,20 @@ impl PipelineBuilder {
         let detector = w.detector(&config, &outputs, rest);
         // MessageHandler ──Events──▶ the detector and extension actors.
         let events = w.events(detector, hub_events, event_subscribers);
-        // WsSession ──RawFrame──▶ MessageHandler, one pair per feed.
+        // WsSession ──RawFrame──▶ MessageHandler, one pair per feed; a
+        // replay feeds the handlers itself.
         let mut sessions = Vec::new();
+        let mut replay_inputs = Vec::new();
         for (i, feed) in config.feeds.iter().enumerate() {
+            let name: Arc<str> = feed.name.as_str().into();
+            if replay {
+                let shared = SessionShared::new(Vec::new());
+                let frames = w.handler(&config, &name, provider()?, shared, (&events, &outputs));
+                replay_inputs.push((name, frames));
+                continue;
+            }
             let spec = FeedSpec {
-                name: feed.name.as_str().into(),
+                name,
                 url: config.feed_url(i).unwrap_or_else(|| feed.url.clone()),
                 subscribe: feed.subscribe.clone(),
                 provider: provider()?,
@@ -166,7 +189,7 @@ impl PipelineBuilder {
                 tls: tls.clone(),
             };
             let name = spec.name.clone();
-            sessions.push((name, w.feed(&config, spec, &events, &outputs)));
+            sessions.push((name, w.feed(&config, spec, &events, &outputs)?));
         }
 
         let Wiring {
@@ -176,6 +199,7 @@ impl PipelineBuilder {
             io,
             relay,
             children,
+            recorders,
             ..
         } = w;
         let guardian = Guardian::new(
@@ -201,6 +225,8 @@ impl PipelineBuilder {
             hot,
             io,
             decode,
+            recorders,
+            replay_inputs,
         })
     }
 }

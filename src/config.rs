@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use tapewatch_actors::guardian::SupervisionConfig;
 use tapewatch_actors::provider::generic::GenericSpec;
 use tapewatch_actors::provider::polygon::{DEFAULT_FEED_HOST, DEFAULT_REST_URL};
+pub use tapewatch_actors::recorder::RecordConfig;
 use tapewatch_actors::rest_fetcher::RestConfig;
 use tapewatch_actors::rules::DetectorConfig;
 use tapewatch_actors::staleness::StalenessConfig;
@@ -48,6 +49,8 @@ pub struct Config {
     pub state: StateConfig,
     /// The protocol of `provider = "generic"`.
     pub generic: Option<GenericSpec>,
+    /// Recording of every feed's frames (`run --record`).
+    pub record: RecordConfig,
 }
 
 /// What is kept across restarts of the process (the `[state]` section).
@@ -79,6 +82,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             state: StateConfig::default(),
             generic: None,
+            record: RecordConfig::default(),
         }
     }
 }

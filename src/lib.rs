@@ -17,6 +17,7 @@ pub mod logging;
 pub mod pipeline;
 pub mod pretty;
 pub mod progress;
+pub mod replay;
 pub mod service;
 pub mod sinks;
 pub mod tls;

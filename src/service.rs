@@ -33,10 +33,22 @@ pub async fn run(
     credentials: Credentials,
     shutdown: impl Future<Output = ()>,
 ) -> Result<Outcome, StartError> {
+    run_announcing(config, credentials, shutdown, |_| {}).await
+}
+
+/// [`run`], calling `listening` with the HTTP API's base URL
+/// (`http://127.0.0.1:PORT`) once it serves, so a caller can tell where the
+/// dashboard is even when the port was chosen by the OS.
+pub async fn run_announcing(
+    config: Config,
+    credentials: Credentials,
+    shutdown: impl Future<Output = ()>,
+    listening: impl FnOnce(&str),
+) -> Result<Outcome, StartError> {
     let every = Duration::from_secs(config.pipeline.progress_interval_s.max(1));
     let show_progress = config.pipeline.progress_interval_s > 0;
     let http_config = config.http.clone();
-    let hub_mailbox = config.pipeline.subscriber_queue;
+    let hub_mailbox = config.http.hub_queue;
     let mut builder = app::builder(config, credentials);
     if http_config.enabled {
         // Bounded like any subscriber: the pipeline sheds to the hub, never
@@ -49,7 +61,8 @@ pub async fn run(
             Ok(server) => {
                 let url = server.url();
                 let ws = url.replacen("http://", "ws://", 1);
-                eprintln!("tapewatch: HTTP API on {url} (WebSocket {ws}/ws)");
+                eprintln!("tapewatch: HTTP API on {url} (dashboard {url}/, WebSocket {ws}/ws)");
+                listening(&url);
                 Some(server)
             }
             Err(e) => {

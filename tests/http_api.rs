@@ -11,17 +11,9 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tapewatch::actors::messages::EnrichStatus;
-use tapewatch_sim::SimConfig;
 
-use support::http::{call, get, ready_is, wait_for, Service};
+use support::http::{call, get, paced, ready_is, wait_for, Service};
 use support::ws::WsClient;
-
-fn paced(events_per_second: u64) -> SimConfig {
-    SimConfig {
-        events_per_second: Some(events_per_second),
-        ..SimConfig::default()
-    }
-}
 
 #[actix::test]
 async fn subscription_changes_over_http_reach_the_live_socket_without_a_reconnect() {

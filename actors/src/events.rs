@@ -4,7 +4,7 @@
 //! `O:`-prefixed OCC option ticker) are stored inline, so decoding a trade does not
 //! allocate for its symbol.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 use smol_str::SmolStr;
 
@@ -22,7 +22,7 @@ pub fn is_ticker_char(c: char) -> bool {
 pub type Conditions = SmallVec<[i32; 4]>;
 
 /// The asset class an event belongs to, derived from its symbol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AssetClass {
     /// US equities.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix::prelude::*;
+use prometheus::IntCounter;
 
 use crate::events::{Event, EventKind};
 use crate::log_limit::{LogLimiter, LogVerdict};
@@ -48,6 +49,10 @@ pub struct MessageHandler {
     stale_log: LogLimiter,
     last_batch_len: usize,
     staleness: StalenessMonitor,
+    /// This feed's series of `tapewatch_feed_events_total` and
+    /// `tapewatch_feed_decode_errors_total`, looked up once rather than per frame.
+    feed_events: IntCounter,
+    feed_decode_errors: IntCounter,
 }
 
 impl MessageHandler {
@@ -55,7 +60,14 @@ impl MessageHandler {
     pub fn new(deps: HandlerDeps) -> Self {
         let mut staleness = StalenessMonitor::new(deps.staleness.clone(), deps.provider.clone());
         staleness.set_topics(&deps.shared.topics());
+        let feed_events = deps.metrics.feed_events.with_label_values(&[&*deps.feed]);
+        let feed_decode_errors = deps
+            .metrics
+            .feed_decode_errors
+            .with_label_values(&[&*deps.feed]);
         MessageHandler {
+            feed_events,
+            feed_decode_errors,
             deps,
             issues: Vec::new(),
             log: LogLimiter::default(),
@@ -131,11 +143,13 @@ impl MessageHandler {
                 self.deps.metrics.events(*kind).inc_by(n);
             }
         }
+        self.feed_events.inc_by(events.len() as u64);
     }
 
     fn report_issues(&mut self) {
         for issue in self.issues.drain(..) {
             self.deps.metrics.decode_errors(issue.kind).inc();
+            self.feed_decode_errors.inc();
             if let LogVerdict::Log { suppressed } = self.log.check(Instant::now()) {
                 tracing::warn!(
                     feed = %self.deps.feed,
@@ -270,5 +284,8 @@ mod tests {
         assert_eq!(metrics.decode_errors(IssueKind::Malformed).get(), 1);
         assert_eq!(metrics.decode_errors(IssueKind::UnknownEvent).get(), 1);
         assert_eq!(metrics.decode_errors(IssueKind::NotArray).get(), 1);
+        let by_feed = |vec: &prometheus::IntCounterVec| vec.with_label_values(&["stocks"]).get();
+        assert_eq!(by_feed(&metrics.feed_events), 5);
+        assert_eq!(by_feed(&metrics.feed_decode_errors), 4);
     }
 }

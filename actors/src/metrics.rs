@@ -16,7 +16,14 @@ use crate::messages::{AnomalyKind, EnrichStatus};
 use crate::provider::IssueKind;
 
 /// The pipeline stages that own a bounded queue.
-pub const STAGES: [&str; 5] = ["handler", "detector", "rest", "sink", "subscriber"];
+pub const STAGES: [&str; 6] = [
+    "handler",
+    "detector",
+    "rest",
+    "sink",
+    "subscriber",
+    "recorder",
+];
 
 /// Why a downstream WebSocket client was disconnected, as counted in
 /// `tapewatch_ws_disconnects_total{reason}`.
@@ -52,6 +59,14 @@ pub struct Metrics {
     pub reconnects: IntCounter,
     /// `tapewatch_connected`: 1 per feed while authenticated and subscribed.
     pub connected: IntGaugeVec,
+    /// `tapewatch_feed_events_total{feed}`: decoded events, by feed.
+    pub feed_events: IntCounterVec,
+    /// `tapewatch_feed_decode_errors_total{feed}`: decode problems, by feed.
+    pub feed_decode_errors: IntCounterVec,
+    /// `tapewatch_feed_shed_total{feed}`: frames a feed's session shed
+    /// because its handler's queue was full or its handler dead (also in
+    /// `tapewatch_dropped_total{stage="handler"}`).
+    pub feed_shed: IntCounterVec,
     alerts: HashMap<AnomalyKind, IntCounter>,
     enrichments: HashMap<EnrichStatus, IntCounter>,
     /// `tapewatch_enrichments_total{status="lost"}`: alerts whose enrichment
@@ -69,16 +84,30 @@ pub struct Metrics {
     pub symbols_tracked: IntGauge,
     /// `tapewatch_symbols_evicted_total`.
     pub symbols_evicted: IntCounter,
+    /// `tapewatch_active_contracts_evicted_total`: options-flow states
+    /// forgotten to respect `detector.max_active_contracts`.
+    pub active_contracts_evicted: IntCounter,
     /// `tapewatch_sink_writes_total`.
     pub sink_writes: IntCounter,
     /// `tapewatch_sink_errors_total`.
     pub sink_errors: IntCounter,
+    /// `tapewatch_record_errors_total`: failed writes of the recording.
+    pub record_errors: IntCounter,
+    /// `tapewatch_detector_events_total`: events the detector has finished
+    /// with; equal to the events decoded once the pipeline is idle.
+    pub detector_events: IntCounter,
     /// `tapewatch_ws_clients`: downstream WebSocket clients connected now.
     pub ws_clients: IntGauge,
     ws_disconnects: IntCounterVec,
     /// `tapewatch_ws_dropped_total`: updates not delivered to a downstream
     /// client because its send queue was full.
     pub ws_dropped: IntCounter,
+    /// `tapewatch_ws_conflated_total`: state-topic values replaced in a
+    /// client's queue by a newer one before they were sent.
+    pub ws_conflated: IntCounter,
+    /// `tapewatch_ws_state_untracked_total`: quotes and trades of symbols the
+    /// `/ws` state table had no room for.
+    pub ws_state_untracked: IntCounter,
     ws_request_errors: IntCounterVec,
     /// `tapewatch_http_requests_total{status}`: HTTP API responses by status code.
     pub http_requests: IntCounterVec,
@@ -254,6 +283,9 @@ impl Metrics {
                 "1 while the feed is authenticated and subscribed.",
                 "feed",
             ),
+            feed_events: counter_vec(&reg, "tapewatch_feed_events_total", "Decoded events, by feed.", "feed"),
+            feed_decode_errors: counter_vec(&reg, "tapewatch_feed_decode_errors_total", "Decode problems, by feed.", "feed"),
+            feed_shed: counter_vec(&reg, "tapewatch_feed_shed_total", "Frames shed before decoding (handler queue full or handler dead), by feed.", "feed"),
             alerts,
             enrichments,
             enrichments_lost,
@@ -280,12 +312,27 @@ impl Metrics {
                 "tapewatch_symbols_evicted_total",
                 "Symbol states evicted to respect the cap.",
             ),
+            active_contracts_evicted: counter(
+                &reg,
+                "tapewatch_active_contracts_evicted_total",
+                "Options-flow states of contracts evicted to respect the cap.",
+            ),
             sink_writes: counter(
                 &reg,
                 "tapewatch_sink_writes_total",
                 "Records written by sinks.",
             ),
             sink_errors: counter(&reg, "tapewatch_sink_errors_total", "Sink write failures."),
+            detector_events: counter(
+                &reg,
+                "tapewatch_detector_events_total",
+                "Events the detector has finished with.",
+            ),
+            record_errors: counter(
+                &reg,
+                "tapewatch_record_errors_total",
+                "Failed writes of the recording.",
+            ),
             ws_clients: gauge(
                 &reg,
                 "tapewatch_ws_clients",
@@ -296,6 +343,16 @@ impl Metrics {
                 &reg,
                 "tapewatch_ws_dropped_total",
                 "Updates not delivered to a downstream client because its send queue was full.",
+            ),
+            ws_conflated: counter(
+                &reg,
+                "tapewatch_ws_conflated_total",
+                "State-topic values replaced by a newer one in a downstream client's queue before being sent.",
+            ),
+            ws_state_untracked: counter(
+                &reg,
+                "tapewatch_ws_state_untracked_total",
+                "Quotes and trades of symbols the /ws state table had no room for.",
             ),
             ws_request_errors,
             http_requests: counter_vec(
@@ -401,6 +458,8 @@ mod tests {
             "tapewatch_ws_clients",
             "tapewatch_ws_disconnects_total{reason=\"slow\"}",
             "tapewatch_ws_dropped_total",
+            "tapewatch_ws_conflated_total",
+            "tapewatch_ws_state_untracked_total",
         ] {
             assert!(text.contains(name), "missing {name} in\n{text}");
         }

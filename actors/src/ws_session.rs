@@ -88,6 +88,9 @@ pub struct SessionDeps {
     pub store: Option<Arc<crate::subscription_store::SubscriptionStore>>,
     /// Pipeline metrics.
     pub metrics: Metrics,
+    /// Where every frame received and sent, and every connection event, is
+    /// recorded (`run --record`); `None` records nothing.
+    pub recorder: Option<crate::recorder::Recorder>,
 }
 
 /// The upstream connection actor.
@@ -151,6 +154,13 @@ impl WsSession {
             .connected
             .with_label_values(&[&self.deps.feed])
             .set(i64::from(up));
+    }
+
+    /// Records a connection event of the current connection, if recording.
+    fn record(&self, entry: crate::recording::Entry) {
+        if let Some(recorder) = &self.deps.recorder {
+            recorder.event(self.connection_id, entry);
+        }
     }
 
     fn set_state(&mut self, state: SessionState) {

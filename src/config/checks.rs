@@ -151,6 +151,19 @@ fn rules(c: &Config) -> Vec<Rule> {
             rest.retry_max_ms >= rest.retry_base_ms,
             "must be at least rest.retry_base_ms",
         ),
+        // [record]
+        (
+            "record.level",
+            (1..=19).contains(&c.record.level),
+            "must be between 1 and 19",
+        ),
+        ("record.frame_ms", c.record.frame_ms >= 1, AT_LEAST_ONE),
+        (
+            "record.frame_bytes",
+            c.record.frame_bytes >= 4096,
+            "must be at least 4096",
+        ),
+        ("record.queue", c.record.queue >= 1, AT_LEAST_ONE),
     ]
 }
 

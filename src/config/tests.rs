@@ -146,6 +146,22 @@ fn values_that_parse_but_cannot_work_name_their_key() {
             "detector.max_symbols",
         ),
         ("[detector]\nsize_alpha = 1.5", "detector.size_alpha"),
+        (
+            "[detector]\nsweep_min_exchanges = 1",
+            "detector.sweep_min_exchanges",
+        ),
+        (
+            "[[detector.groups]]\nunderlyings = [\"SPY\"]\nsettings = { premim_min = 1 }",
+            "detector.groups[0].settings.premim_min",
+        ),
+        (
+            "[[detector.groups]]\nprefix = \"O:\"\n[[detector.groups]]\nasset_class = \"option\"\nsettings = { premium_min = 0 }",
+            "detector.groups[1].settings.premium_min",
+        ),
+        (
+            "[[detector.groups]]\nname = \"all\"\nsettings = { premium_min = 5 }",
+            "detector.groups[0]",
+        ),
         ("[rest]\ntimeout_ms = 0", "rest.timeout_ms"),
         (
             "[rest]\ntimeout_ms = 5000\ndeadline_ms = 100",
@@ -159,6 +175,10 @@ fn values_that_parse_but_cannot_work_name_their_key() {
         ),
         ("[rest]\nbase_url = \"ftp://x\"", "rest.base_url"),
         ("[http]\nmax_clients = 0", "http.max_clients"),
+        (
+            "[http]\nallowed_origins = [\"https://tape.example.com/dash\"]",
+            "http.allowed_origins",
+        ),
         (
             "[[feeds]]\nname = \"a\"\n[[feeds]]\nname = \"a\"",
             "feeds[1].name",

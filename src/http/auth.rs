@@ -5,20 +5,48 @@
 //! serialisation all show `[redacted]`. A request without the right
 //! `Authorization: Bearer <token>` header gets 401 with an empty body, so a
 //! caller learns nothing about why. Tokens are compared in constant time.
+//!
+//! Browsers cannot set `Authorization` on a WebSocket, so `/ws` also accepts
+//! the token as a `Sec-WebSocket-Protocol` value, `bearer.<base64url of the
+//! token>`, offered beside [`WS_PROTOCOL`] (which the server echoes). A header
+//! keeps the token out of URLs and so out of access logs and browser history;
+//! base64url keeps any token within the characters that header allows.
+//!
+//! The dashboard's static files are public: the page has to load before it
+//! can ask for the token, and it holds no data of its own.
 
 use std::fmt;
 use std::net::SocketAddr;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
+use actix_web::http::header::{
+    HeaderValue, AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL, WWW_AUTHENTICATE,
+};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use subtle::ConstantTimeEq;
 
-/// Paths anyone may call: a liveness probe must work without credentials.
-pub const PUBLIC_PATHS: [&str; 1] = ["/health"];
+/// Paths anyone may call: a liveness probe must work without credentials,
+/// and the dashboard page must load to ask for the token.
+pub const PUBLIC_PATHS: [&str; 2] = ["/health", "/"];
+
+/// Prefix of the dashboard's static files, public like the page.
+pub const PUBLIC_PREFIX: &str = "/assets/";
+
+/// The WebSocket subprotocol of `/ws`, echoed when a client offers it.
+pub const WS_PROTOCOL: &str = "tapewatch";
+
+/// Prefix of the `Sec-WebSocket-Protocol` value that carries the token.
+pub const WS_BEARER_PREFIX: &str = "bearer.";
+
+/// Whether anyone may fetch `path`.
+pub fn is_public(path: &str) -> bool {
+    PUBLIC_PATHS.contains(&path) || path.starts_with(PUBLIC_PREFIX)
+}
 
 /// A secret API token. Only [`Auth`] looks at its text.
 #[derive(Clone, PartialEq, Eq)]
@@ -99,14 +127,35 @@ impl Auth {
         let Some(token) = &self.token else {
             return true;
         };
-        if PUBLIC_PATHS.contains(&path) {
+        if is_public(path) {
             return true;
         }
         let Some(presented) = header.and_then(|h| bearer(h.as_bytes())) else {
             return false;
         };
-        // Constant time over the contents; only a length mismatch returns early.
-        token.0.as_bytes().ct_eq(presented).into()
+        token.matches(presented)
+    }
+
+    /// Whether a WebSocket upgrade offering these `Sec-WebSocket-Protocol`
+    /// values carries the token as `bearer.<base64url>`.
+    pub fn allows_protocols<'a>(&self, headers: impl IntoIterator<Item = &'a HeaderValue>) -> bool {
+        let Some(token) = &self.token else {
+            return true;
+        };
+        headers
+            .into_iter()
+            .filter_map(|h| h.to_str().ok())
+            .flat_map(|h| h.split(','))
+            .filter_map(|p| p.trim().strip_prefix(WS_BEARER_PREFIX))
+            .filter_map(|encoded| URL_SAFE_NO_PAD.decode(encoded).ok())
+            .any(|presented| token.matches(&presented))
+    }
+}
+
+impl Token {
+    /// Constant time over the contents; only a length mismatch returns early.
+    fn matches(&self, presented: &[u8]) -> bool {
+        self.0.as_bytes().ct_eq(presented).into()
     }
 }
 
@@ -126,7 +175,11 @@ pub async fn require_token(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let allowed = match req.app_data::<web::Data<Auth>>() {
-        Some(auth) => auth.allows(req.path(), req.headers().get(AUTHORIZATION)),
+        Some(auth) => {
+            auth.allows(req.path(), req.headers().get(AUTHORIZATION))
+                || (req.path() == "/ws"
+                    && auth.allows_protocols(req.headers().get_all(SEC_WEBSOCKET_PROTOCOL)))
+        }
         // Without a rule nothing is served: failing closed beats failing open.
         None => false,
     };
@@ -188,6 +241,46 @@ mod tests {
         let open = Auth::for_bind(addr("127.0.0.1:0"), None).expect("ok");
         assert!(open.allows("/status", None));
         assert!(!open.required() && auth.required());
+    }
+
+    #[test]
+    fn a_websocket_may_carry_the_token_as_a_protocol() {
+        let auth = Auth::for_bind(addr("0.0.0.0:0"), Some(Token::new("s3cret/+="))).expect("ok");
+        let encoded = URL_SAFE_NO_PAD.encode("s3cret/+=");
+        let right = format!("tapewatch, bearer.{encoded}");
+        let cases: [(&[&str], bool); 7] = [
+            (&[&right], true),
+            (&["tapewatch", &format!("bearer.{encoded}")], true),
+            (&["tapewatch"], false),
+            (&[], false),
+            (&["bearer.s3cret/+="], false),
+            (&["tapewatch, bearer.czNjcmV0"], false),
+            (&["tapewatch, bearer.!!!"], false),
+        ];
+        for (values, ok) in cases {
+            let headers: Vec<HeaderValue> = values
+                .iter()
+                .map(|v| HeaderValue::from_str(v).expect("header"))
+                .collect();
+            assert_eq!(auth.allows_protocols(&headers), ok, "{values:?}");
+        }
+        let open = Auth::for_bind(addr("127.0.0.1:0"), None).expect("ok");
+        assert!(open.allows_protocols(&[]));
+    }
+
+    #[test]
+    fn the_dashboard_is_public_and_its_data_is_not() {
+        let auth = Auth::for_bind(addr("0.0.0.0:0"), Some(Token::new("t"))).expect("ok");
+        for (path, ok) in [
+            ("/", true),
+            ("/assets/app.js", true),
+            ("/health", true),
+            ("/feeds", false),
+            ("/alerts", false),
+            ("/assetsx", false),
+        ] {
+            assert_eq!(auth.allows(path, None), ok, "{path}");
+        }
     }
 
     #[test]

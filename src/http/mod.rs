@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! let pipeline = app::builder(config, creds)
-//!     .with_hub(config.pipeline.subscriber_queue)
+//!     .with_hub(config.http.hub_queue)
 //!     .start()?;
 //! let hub = pipeline.hub().expect("asked for");
 //! let server = http::serve(config.http, pipeline.handle(), hub).await?;
@@ -19,19 +19,36 @@
 
 pub mod auth;
 pub mod client;
+mod client_frames;
+pub mod client_state;
 pub mod config;
+pub mod conflate;
+#[cfg(test)]
+mod conflate_tests;
+pub mod dashboard;
 pub mod hub;
+mod hub_clients;
 pub mod hub_messages;
+pub mod hub_state;
+#[cfg(test)]
+mod hub_state_tests;
 #[cfg(test)]
 mod hub_tests;
 pub mod link;
+pub mod origin;
 pub mod protocol;
 #[cfg(test)]
 mod protocol_tests;
 pub mod routes;
 #[cfg(test)]
 mod routes_tests;
+pub mod state;
+mod state_entry;
+#[cfg(test)]
+mod state_tests;
+pub mod stats;
 pub mod subscribers;
+pub mod topic;
 
 use std::io;
 use std::net::SocketAddr;
@@ -123,19 +140,24 @@ pub async fn serve(
             queue: config.client_queue.max(1),
             per_second: non_zero(config.requests_per_second),
             burst: non_zero(config.request_burst),
+            send_buffer: config.ws_send_buffer,
         },
         pipeline,
         hub: hub.clone(),
     });
     let auth = web::Data::new(auth);
+    let origins = web::Data::new(origin::Origins::new(&config.allowed_origins));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(auth.clone())
+            .app_data(origins.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY))
             .wrap(from_fn(auth::require_token))
+            .wrap(from_fn(origin::same_origin))
             .wrap(from_fn(count_responses))
             .configure(routes::configure)
+            .configure(dashboard::configure)
     })
     // One worker: the API is light, and the pipeline's threads come first.
     .workers(1)
@@ -161,7 +183,7 @@ pub async fn serve(
 }
 
 /// Counts every response in `tapewatch_http_requests_total{status}`,
-/// refusals included (this wraps the token check).
+/// refusals included (this wraps the origin and token checks).
 async fn count_responses(
     req: ServiceRequest,
     next: Next<impl MessageBody>,

@@ -1,5 +1,6 @@
 //! The HTTP endpoints: health, readiness, metrics, status, subscription
-//! changes, pause and resume, recent alerts; `/ws` is in [`super::client`].
+//! changes, pause and resume, recent alerts; `/feeds` is in [`super::stats`],
+//! `/ws` in [`super::client`] and the dashboard in [`super::dashboard`].
 //!
 //! Every answer is JSON except `/metrics` (Prometheus text). Bad input gets
 //! 400 with a message saying what is wrong; failures of the upstream change
@@ -14,7 +15,9 @@ use serde_json::json;
 use tapewatch_actors::events::EventKind;
 use tapewatch_actors::messages::{unix_ms, AnomalyKind, EnrichStatus};
 use tapewatch_actors::metrics::STAGES;
-use tapewatch_actors::ws_session::{ChangeSubscriptions, SessionState, SubscriptionError};
+use tapewatch_actors::ws_session::{
+    ChangeSubscriptions, SessionSnapshot, SessionState, SubscriptionError,
+};
 
 use super::{client, protocol, AppState};
 use crate::pipeline::{ControlError, PipelineHandle};
@@ -30,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/ready", web::get().to(ready))
         .route("/metrics", web::get().to(metrics))
         .route("/status", web::get().to(status))
+        .route("/feeds", web::get().to(super::stats::feeds))
         .route("/subscriptions", web::get().to(subscriptions))
         .route("/subscriptions", web::post().to(subscribe))
         .route("/subscriptions", web::delete().to(unsubscribe))
@@ -54,6 +58,19 @@ pub struct FeedStatus {
     pub connection_attempts: u64,
 }
 
+impl FeedStatus {
+    /// A session's snapshot, its state's start dated from `now_ms`.
+    pub fn of(s: SessionSnapshot, now_ms: i64) -> FeedStatus {
+        FeedStatus {
+            feed: s.feed.to_string(),
+            state: s.state,
+            since_ms: now_ms.saturating_sub(i64::try_from(s.state_for_ms).unwrap_or(i64::MAX)),
+            subscriptions: s.subscriptions,
+            connection_attempts: s.connection_attempts,
+        }
+    }
+}
+
 /// Every feed's connection state.
 pub async fn feed_status(pipeline: &PipelineHandle) -> Vec<FeedStatus> {
     let now = unix_ms();
@@ -61,13 +78,7 @@ pub async fn feed_status(pipeline: &PipelineHandle) -> Vec<FeedStatus> {
         .sessions()
         .await
         .into_iter()
-        .map(|s| FeedStatus {
-            feed: s.feed.to_string(),
-            state: s.state,
-            since_ms: now.saturating_sub(i64::try_from(s.state_for_ms).unwrap_or(i64::MAX)),
-            subscriptions: s.subscriptions,
-            connection_attempts: s.connection_attempts,
-        })
+        .map(|s| FeedStatus::of(s, now))
         .collect()
 }
 
@@ -80,7 +91,7 @@ async fn health() -> HttpResponse {
 }
 
 /// Readiness in one word: `ready`, `paused` (any feed paused) or `not_ready`.
-fn readiness(feeds: &[FeedStatus], expected: usize) -> &'static str {
+pub(super) fn readiness(feeds: &[FeedStatus], expected: usize) -> &'static str {
     if feeds.iter().any(|f| f.state == SessionState::Paused) {
         "paused"
     } else if feeds.len() == expected && feeds.iter().all(|f| f.state == SessionState::Streaming) {

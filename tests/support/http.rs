@@ -15,6 +15,14 @@ use tokio::sync::mpsc;
 
 use crate::support::{collector, config_for, key};
 
+/// A simulator config sending `events_per_second` on each feed.
+pub fn paced(events_per_second: u64) -> SimConfig {
+    SimConfig {
+        events_per_second: Some(events_per_second),
+        ..SimConfig::default()
+    }
+}
+
 /// A simulator, a pipeline watching it, and the HTTP server in front.
 pub struct Service {
     pub sim: SimHandle,
@@ -36,7 +44,7 @@ impl Service {
         tweak(&mut config);
         let (outputs_tx, outputs) = collector();
         let pipeline = tapewatch::app::builder(config.clone(), key("k"))
-            .with_hub(config.pipeline.subscriber_queue)
+            .with_hub(config.http.hub_queue)
             .subscribe_outputs(outputs_tx)
             .start()
             .expect("pipeline starts");

@@ -17,6 +17,7 @@ use super::{ms, SessionState, WsSession};
 use crate::log_limit::LogVerdict;
 use crate::messages::RawFrame;
 use crate::provider::IssueKind;
+use crate::recording::Entry;
 use crate::ws_client;
 
 /// How long the write half of a socket closed on request outlives it.
@@ -91,6 +92,7 @@ impl WsSession {
         self.stream = Some(Self::add_stream(events, ctx));
         self.sink = Some(SinkWrite::new(sink.sink_map_err(tag), ctx));
         self.connected_at = Some(Instant::now());
+        self.record(Entry::Connected(without_query(&self.deps.url)));
         self.last_frame = Instant::now();
         self.ping_sent_at = None;
         self.fragment = None;
@@ -122,6 +124,9 @@ impl WsSession {
             return;
         }
         let was_streaming = self.state == SessionState::Streaming;
+        if self.sink.is_some() {
+            self.record(Entry::Disconnected(reason.clone()));
+        }
         self.drop_socket(ctx);
         let healthy_after = ms(self.deps.connection.healthy_after_ms);
         if self
@@ -163,6 +168,7 @@ impl WsSession {
     /// the normal flush path first.
     pub(super) fn close_socket(&mut self, ctx: &mut Context<Self>) {
         if let Some(mut sink) = self.sink.take() {
+            self.record(Entry::Disconnected("closed by us".to_owned()));
             let _ = sink.write(WsMessage::Close(Some(awc::ws::CloseCode::Normal.into())));
             ctx.run_later(CLOSE_FLUSH, move |_, _| sink.close());
         }
@@ -190,6 +196,23 @@ impl WsSession {
     }
 
     pub(super) fn send_text(&mut self, text: String) {
+        if let (Some(recorder), Some(_)) = (&self.deps.recorder, &self.sink) {
+            recorder.sent(self.connection_id, &text);
+        }
+        self.write_text(text);
+    }
+
+    /// Sends a message that may carry a credential (the auth message, or any
+    /// message of a configured protocol's script, whose templates may read
+    /// `${env:..}` secrets): on the wire only, recorded as `[redacted]`.
+    pub(super) fn send_auth(&mut self, text: String) {
+        if let (Some(recorder), Some(_)) = (&self.deps.recorder, &self.sink) {
+            recorder.sent_auth(self.connection_id);
+        }
+        self.write_text(text);
+    }
+
+    fn write_text(&mut self, text: String) {
         if let Some(sink) = self.sink.as_mut() {
             // SinkWrite buffers without bound, which is acceptable for the few
             // control messages (auth, subscribe, ping, pong) ever written here.
@@ -200,6 +223,9 @@ impl WsSession {
     }
 
     pub(super) fn on_text(&mut self, bytes: Bytes, ctx: &mut Context<Self>) {
+        if let Some(recorder) = &self.deps.recorder {
+            recorder.received(self.connection_id, &bytes);
+        }
         if self.script.is_some() {
             self.on_script_text(bytes, ctx);
             return;
@@ -224,8 +250,14 @@ impl WsSession {
             bytes,
             received_at: Instant::now(),
         };
-        // A shed frame is already counted in tapewatch_dropped_total{stage}.
-        let _ = self.deps.frames.offer(frame);
+        // A shed frame is already counted in tapewatch_dropped_total{stage};
+        // this feed's share of those is counted here (a lookup only on a shed).
+        if self.deps.frames.offer(frame).is_err() {
+            metrics
+                .feed_shed
+                .with_label_values(&[&*self.deps.feed])
+                .inc();
+        }
     }
 
     pub(super) fn count_bad_frame(&mut self, kind: IssueKind, detail: &str) {
@@ -306,4 +338,9 @@ impl actix::io::WriteHandler<WriteError> for WsSession {
     fn finished(&mut self, _: &mut Context<Self>) {
         // The default stops the actor; a closed sink only means this connection ended.
     }
+}
+
+/// The URL as recorded: without its query, where a key could be passed.
+fn without_query(url: &str) -> String {
+    url.split(['?', '#']).next().unwrap_or_default().to_owned()
 }

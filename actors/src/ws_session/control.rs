@@ -17,11 +17,12 @@ impl WsSession {
         match (&event, self.state) {
             (ControlEvent::Connected, SessionState::AwaitingGreeting) => {
                 let auth = self.deps.provider.auth_message(&self.deps.credentials);
-                self.send_text(auth);
+                self.send_auth(auth);
                 self.set_state(SessionState::Authenticating);
             }
             (ControlEvent::AuthSuccess, SessionState::Authenticating) => self.subscribe_all(ctx),
             (ControlEvent::Subscribed(topic), _) => {
+                self.record(crate::recording::Entry::Subscribed(topic.clone()));
                 let expected = self.pending_acks.remove(topic)
                     || self.deps.shared.subscriptions().contains(topic);
                 if !expected {
@@ -233,6 +234,7 @@ impl WsSession {
             state_for_ms: Instant::now().duration_since(self.state_since).as_millis() as u64,
             subscriptions: self.deps.shared.topics(),
             connection_attempts: self.connection_id,
+            queued_frames: self.deps.frames.queued().max(0),
         }
     }
 }

@@ -30,7 +30,7 @@ impl WsSession {
                     .flatten();
                 if let Some(text) = message {
                     act.deps.metrics.notice("heartbeat_sent").inc();
-                    act.send_text(text);
+                    act.send_auth(text);
                 }
             }));
         }
@@ -60,7 +60,9 @@ impl WsSession {
                 return;
             }
             match action {
-                Action::Send(text) => self.send_text(text),
+                // A configured message may carry an `${env:..}` secret, so a
+                // recording keeps none of them: each is written as `[redacted]`.
+                Action::Send(text) => self.send_auth(text),
                 Action::Wait { step, timeout } => {
                     let id = self.connection_id;
                     ctx.run_later(timeout, move |act, ctx| {
@@ -100,7 +102,7 @@ impl WsSession {
             let messages = script.change_messages(subscribe, topics);
             let acknowledged = script.acknowledged(subscribe);
             for text in messages {
-                self.send_text(text);
+                self.send_auth(text);
             }
             return acknowledged;
         }

@@ -55,4 +55,6 @@ pub struct SessionSnapshot {
     pub subscriptions: Vec<String>,
     /// Connection attempts so far (1 = the first).
     pub connection_attempts: u64,
+    /// Frames waiting in this feed's handler queue.
+    pub queued_frames: i64,
 }
