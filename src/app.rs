@@ -134,9 +134,9 @@ impl PipelineBuilder {
             replay,
         } = self;
         let provider = || {
-            tapewatch_actors::provider::by_name(&config.provider).ok_or_else(|| {
-                StartError::Config(format!("unknown provider `{}`", config.provider))
-            })
+            config
+                .provider()
+                .map_err(|(key, why)| StartError::Config(format!("key `{key}`: {why}")))
         };
         provider()?;
         let roots = crate::tls::extra_roots(&config.tls).map_err(StartError::Config)?;

@@ -268,7 +268,7 @@ impl Metrics {
             dropped,
             depth,
             high_water,
-            notices: counter_vec(&reg, "tapewatch_provider_notices_total", "Provider control messages that need attention, by kind (error, max_connections, unexpected_ack).", "kind"),
+            notices: counter_vec(&reg, "tapewatch_provider_notices_total", "Provider control messages that need attention, by kind (error, max_connections, unexpected_ack, auth_timeout; for configured protocols handshake_failed, handshake_timeout, heartbeat_sent).", "kind"),
             restarts: counter_vec(&reg, "tapewatch_restarts_total", "Actors restarted by the supervisor, by actor.", "actor"),
             stale_topics: gauge_vec(&reg, "tapewatch_stale_topics", "Subscribed topics currently silent far beyond their usual gap, by feed.", "feed"),
             stale_events: counter(&reg, "tapewatch_stale_events_total", "Times a subscribed topic went stale."),

@@ -35,6 +35,7 @@ mod config;
 mod connection;
 mod control;
 mod frame_limit;
+mod script;
 mod shared;
 mod state;
 
@@ -110,6 +111,10 @@ pub struct WsSession {
     frame_log: LogLimiter,
     changes: Vec<changes::PendingChange>,
     change_seq: u64,
+    /// The connection's protocol script, for providers that have one.
+    script: Option<Box<dyn crate::provider::script::Script>>,
+    /// The timer of the script's heartbeat messages.
+    beat: Option<SpawnHandle>,
 }
 
 impl WsSession {
@@ -136,6 +141,8 @@ impl WsSession {
             frame_log: LogLimiter::default(),
             changes: Vec::new(),
             change_seq: 0,
+            script: None,
+            beat: None,
         }
     }
 

@@ -45,7 +45,7 @@ fn feed_names(config: &Config) -> Option<(String, String)> {
 /// for a subscription change at run time; a typo is refused before the
 /// feed connects, not discovered as a silent topic later.
 fn feed_topics(config: &Config) -> Option<(String, String)> {
-    let provider = tapewatch_actors::provider::by_name(&config.provider)?;
+    let provider = config.provider().ok()?;
     for (i, feed) in config.feeds.iter().enumerate() {
         for (j, topic) in feed.subscribe.iter().enumerate() {
             if provider.topic_of(topic.trim()).is_none() {

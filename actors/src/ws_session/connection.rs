@@ -51,9 +51,15 @@ impl WsSession {
         let id = self.connection_id;
         let cfg = &self.deps.connection;
         let client = ws_client::ws_client(self.deps.tls.clone(), ms(cfg.handshake_timeout_ms));
-        let request = client
-            .ws(self.deps.url.as_str())
+        // The upgrade may carry secrets (a token in the URL or a header): it
+        // goes on the wire only; the log shows the configured URL.
+        let target = self.deps.provider.upgrade(&self.deps.url);
+        let mut request = client
+            .ws(target.url.as_str())
             .max_frame_size(cfg.max_frame_bytes);
+        for (name, value) in &target.headers {
+            request = request.header(name.as_str(), value.expose());
+        }
         tracing::info!(feed = %self.deps.feed, url = %self.deps.url, attempt = id, "connecting");
         let connecting = async move { request.connect().await };
         ctx.spawn(connecting.into_actor(self).map(move |result, act, ctx| {
@@ -91,6 +97,10 @@ impl WsSession {
         self.ping_sent_at = None;
         self.fragment = None;
         self.set_state(SessionState::AwaitingGreeting);
+        if self.start_script(ctx) {
+            // Each waiting step of a script has a deadline of its own.
+            return;
+        }
         let id = self.connection_id;
         let timeout = ms(self.deps.connection.handshake_timeout_ms);
         ctx.run_later(timeout, move |act, ctx| {
@@ -175,6 +185,10 @@ impl WsSession {
             sink.close();
         }
         self.set_connected(false);
+        self.script = None;
+        if let Some(beat) = self.beat.take() {
+            ctx.cancel_future(beat);
+        }
         self.pending_acks.clear();
         self.fragment = None;
         self.ping_sent_at = None;
@@ -188,7 +202,9 @@ impl WsSession {
         self.write_text(text);
     }
 
-    /// Sends the auth message: on the wire only, recorded as `[redacted]`.
+    /// Sends a message that may carry a credential (the auth message, or any
+    /// message of a configured protocol's script, whose templates may read
+    /// `${env:..}` secrets): on the wire only, recorded as `[redacted]`.
     pub(super) fn send_auth(&mut self, text: String) {
         if let (Some(recorder), Some(_)) = (&self.deps.recorder, &self.sink) {
             recorder.sent_auth(self.connection_id);
@@ -210,6 +226,10 @@ impl WsSession {
         if let Some(recorder) = &self.deps.recorder {
             recorder.received(self.connection_id, &bytes);
         }
+        if self.script.is_some() {
+            self.on_script_text(bytes, ctx);
+            return;
+        }
         let control = self.deps.provider.control(&bytes);
         for event in control.events {
             self.on_control(event, ctx);
@@ -219,7 +239,7 @@ impl WsSession {
         }
     }
 
-    fn forward(&mut self, bytes: Bytes) {
+    pub(super) fn forward(&mut self, bytes: Bytes) {
         let metrics = &self.deps.metrics;
         metrics.frames.inc();
         metrics.frame_bytes.inc_by(bytes.len() as u64);
