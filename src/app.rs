@@ -19,6 +19,7 @@ use tapewatch_actors::guardian::Guardian;
 use tapewatch_actors::messages::{Events, Fatal, Output};
 use tapewatch_actors::secret::{ApiKey, Credentials};
 use tapewatch_actors::stage::Fanout;
+use tapewatch_actors::ws_session::SessionShared;
 use tokio::sync::mpsc;
 
 use crate::config::Config;
@@ -44,6 +45,8 @@ pub struct PipelineBuilder {
     output_subscribers: Vec<Recipient<Output>>,
     /// The mailbox of the `/ws` hub, when one is wanted.
     hub: Option<usize>,
+    /// Frames come from a recording instead of the sockets.
+    replay: bool,
 }
 
 /// Starts a pipeline from a configuration.
@@ -64,6 +67,7 @@ pub fn builder(config: Config, credentials: Credentials) -> PipelineBuilder {
         event_subscribers: Vec::new(),
         output_subscribers: Vec::new(),
         hub: None,
+        replay: false,
     }
 }
 
@@ -101,6 +105,15 @@ impl PipelineBuilder {
         self
     }
 
+    /// Starts no WsSession: each configured feed gets its MessageHandler
+    /// alone, and its frames come from whoever holds
+    /// [`Pipeline::replay_inputs`] (a recording being replayed). Everything
+    /// after the handlers is the same pipeline as a live run.
+    pub fn replay(mut self) -> Self {
+        self.replay = true;
+        self
+    }
+
     /// Sets the key for REST enrichment (`None`: enrichments are `skipped`).
     pub fn rest_key(mut self, key: Option<ApiKey>) -> Self {
         self.rest_key = key.filter(|k| !k.is_empty());
@@ -119,11 +132,12 @@ impl PipelineBuilder {
             event_subscribers,
             output_subscribers,
             hub,
+            replay,
         } = self;
         let provider = || {
-            tapewatch_actors::provider::by_name(&config.provider).ok_or_else(|| {
-                StartError::Config(format!("unknown provider `{}`", config.provider))
-            })
+            config
+                .provider()
+                .map_err(|(key, why)| StartError::Config(format!("key `{key}`: {why}")))
         };
         provider()?;
         let roots = crate::tls::extra_roots(&config.tls).map_err(StartError::Config)?;
@@ -151,7 +165,7 @@ impl PipelineBuilder {
         // The hub behind `/ws`: outputs and trades, like an extension actor.
         let (hub, hub_events) = match hub {
             Some(mailbox) => {
-                let (addr, events) = w.hub(mailbox, &mut outputs)?;
+                let (addr, events) = w.hub(mailbox, config.http.state_settings(), &mut outputs)?;
                 (Some(addr), Some(events))
             }
             None => (None, None),
@@ -173,11 +187,20 @@ impl PipelineBuilder {
         } else {
             &config.feeds[..]
         };
-        // WsSession ──RawFrame──▶ MessageHandler, one pair per feed.
+        // WsSession ──RawFrame──▶ MessageHandler, one pair per feed; a
+        // replay feeds the handlers itself.
         let mut sessions = Vec::new();
+        let mut replay_inputs = Vec::new();
         for (i, feed) in feeds.iter().enumerate() {
+            let name: Arc<str> = feed.name.as_str().into();
+            if replay {
+                let shared = SessionShared::new(Vec::new());
+                let frames = w.handler(&config, &name, provider()?, shared, (&events, &outputs));
+                replay_inputs.push((name, frames));
+                continue;
+            }
             let spec = FeedSpec {
-                name: feed.name.as_str().into(),
+                name,
                 url: config.feed_url(i).unwrap_or_else(|| feed.url.clone()),
                 subscribe: feed.subscribe.clone(),
                 provider: provider()?,
@@ -185,7 +208,7 @@ impl PipelineBuilder {
                 tls: tls.clone(),
             };
             let name = spec.name.clone();
-            sessions.push((name, w.feed(&config, spec, &events, &outputs)));
+            sessions.push((name, w.feed(&config, spec, &events, &outputs)?));
         }
 
         let Wiring {
@@ -195,6 +218,7 @@ impl PipelineBuilder {
             io,
             relay,
             children,
+            recorders,
             ..
         } = w;
         let guardian = Guardian::new(
@@ -221,6 +245,8 @@ impl PipelineBuilder {
             hot,
             io,
             decode,
+            recorders,
+            replay_inputs,
         })
     }
 }

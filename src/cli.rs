@@ -1,4 +1,5 @@
-//! The command line: `tapewatch run`, `tapewatch ingest`, `tapewatch worker`, `tapewatch sim`, `tapewatch demo`.
+//! The command line: `tapewatch run`, `tapewatch replay`, `tapewatch ingest`,
+//! `tapewatch worker`, `tapewatch sim`, `tapewatch demo`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +31,9 @@ pub struct Cli {
 enum Command {
     /// Watch the real feeds. The key comes from POLYGON_API_KEY or MASSIVE_API_KEY.
     Run(RunArgs),
+    /// Run a recording (`run --record DIR`) through the same pipeline: a
+    /// backtest of the detector, as fast as possible or at the original pace.
+    Replay(crate::replay::ReplayArgs),
     /// Serve the simulated Polygon feed and REST endpoints.
     Sim(tapewatch_sim::cli::SimArgs),
     /// Run the simulator and the pipeline together: no key, no network.
@@ -102,6 +106,10 @@ pub struct RunArgs {
     /// (e.g. `nats://127.0.0.1:4222`).
     #[arg(long)]
     nats: Option<String>,
+    /// Record every frame of every feed under this directory
+    /// (DIR/<feed>/YYYY-MM-DD/HH.ndjson.zst), for `tapewatch replay`.
+    #[arg(long)]
+    record: Option<PathBuf>,
 }
 
 /// Exit status for a configuration error.
@@ -115,6 +123,7 @@ pub fn main() -> ExitCode {
     let code = system.block_on(async move {
         match cli.command {
             Command::Run(args) => run_with(args, |_| {}).await,
+            Command::Replay(args) => crate::replay::run(args).await,
             Command::Sim(args) => tapewatch_sim::cli::serve(args, service::signals()).await,
             Command::Demo(args) => crate::demo::run(args).await,
             Command::Ingest(args) => {
@@ -192,6 +201,9 @@ pub fn apply_flags(config: &mut Config, args: &RunArgs) {
     }
     if let Some(url) = &args.nats {
         config.nats.url = Some(url.clone());
+    }
+    if let Some(dir) = &args.record {
+        config.record.dir = Some(dir.clone());
     }
 }
 

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use tapewatch_actors::guardian::SupervisionConfig;
+use tapewatch_actors::provider::generic::GenericSpec;
 use tapewatch_actors::provider::polygon::{DEFAULT_FEED_HOST, DEFAULT_REST_URL};
+pub use tapewatch_actors::recorder::RecordConfig;
 use tapewatch_actors::rest_fetcher::RestConfig;
 use tapewatch_actors::rules::DetectorConfig;
 use tapewatch_actors::staleness::StalenessConfig;
@@ -20,7 +22,8 @@ pub use crate::http::HttpConfig;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Market-data provider: `polygon` (also called `massive`) or `alpaca`.
+    /// Market-data provider: `polygon` (also called `massive`), `alpaca`, or
+    /// `generic` (any JSON WebSocket feed, described in `[generic]`).
     pub provider: String,
     /// One upstream connection per feed.
     pub feeds: Vec<FeedConfig>,
@@ -46,6 +49,10 @@ pub struct Config {
     pub state: StateConfig,
     /// Publishing alerts and enrichments to NATS JetStream.
     pub nats: crate::nats::NatsConfig,
+    /// The protocol of `provider = "generic"`.
+    pub generic: Option<GenericSpec>,
+    /// Recording of every feed's frames (`run --record`).
+    pub record: RecordConfig,
 }
 
 /// What is kept across restarts of the process (the `[state]` section).
@@ -77,6 +84,8 @@ impl Default for Config {
             http: HttpConfig::default(),
             state: StateConfig::default(),
             nats: crate::nats::NatsConfig::default(),
+            generic: None,
+            record: RecordConfig::default(),
         }
     }
 }
@@ -115,6 +124,12 @@ impl FeedConfig {
                 name: "iex".to_owned(),
                 url: String::new(),
                 ..FeedConfig::default()
+            },
+            // A configured protocol has no URL or topics of its own.
+            "generic" => FeedConfig {
+                name: "generic".to_owned(),
+                url: String::new(),
+                subscribe: Vec::new(),
             },
             _ => FeedConfig::default(),
         }

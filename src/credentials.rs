@@ -22,6 +22,12 @@ pub fn from_env(
     };
     let polygon = || POLYGON_KEYS.iter().find_map(|n| get(n));
     match provider {
+        // A configured protocol reads its secrets through `${env:NAME}`.
+        "generic" => Ok(Credentials {
+            key: ApiKey::new(""),
+            secret: None,
+            rest: polygon(),
+        }),
         "alpaca" => {
             let (id, secret) = (get(ALPACA_KEYS[0]), get(ALPACA_KEYS[1]));
             match (id, secret) {

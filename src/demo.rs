@@ -3,6 +3,8 @@
 //! Needs no key and no network: the pipeline connects to the simulator on a
 //! loopback port, watches its stocks and options feeds, and prints alerts with
 //! their enrichment as they happen, plus a progress line every few seconds.
+//! The options feed also carries the simulator's options-flow injections
+//! (premium whales, sweeps, volume over open interest).
 //! Its banner ends with the dashboard's URL, `http://127.0.0.1:PORT/`, once
 //! the HTTP API listens (with `--http-bind 127.0.0.1:0` the port is the OS's
 //! choice, and the banner is where to read it).
@@ -53,6 +55,7 @@ pub async fn run(args: DemoArgs) -> u8 {
         events_per_second: Some(args.rate.max(1)),
         script: ScriptConfig {
             base_time_ms: tapewatch_actors::messages::unix_ms(),
+            flow: true,
             ..ScriptConfig::default()
         },
         ..SimConfig::default()
@@ -69,12 +72,22 @@ pub async fn run(args: DemoArgs) -> u8 {
         "tapewatch demo: simulator on {} ({} events/s per feed)",
         simulator.addr, args.rate
     );
+    // Option quotes have no wildcard: the contracts whose prints get a side
+    // (the options-flow injections') are named one by one.
+    let flow_quotes = sim::FLOW_CONTRACTS.iter().map(|c| format!("Q.{c}"));
     let feeds = ["stocks", "options"]
         .iter()
         .map(|market| FeedConfig {
             name: (*market).to_owned(),
             url: simulator.ws_url(market),
-            subscribe: vec!["T.*".to_owned()],
+            // Quotes of the stocks too, so `quotes:` on /ws has data.
+            subscribe: match *market {
+                "stocks" => vec!["T.*".to_owned(), "Q.*".to_owned()],
+                "options" => std::iter::once("T.*".to_owned())
+                    .chain(flow_quotes.clone())
+                    .collect(),
+                _ => vec!["T.*".to_owned()],
+            },
         })
         .collect();
     let mut config = Config {

@@ -18,6 +18,7 @@ pub mod nats;
 pub mod pipeline;
 pub mod pretty;
 pub mod progress;
+pub mod replay;
 pub mod service;
 pub mod sinks;
 pub mod tls;

@@ -13,10 +13,12 @@ use actix::prelude::*;
 use tapewatch_actors::alert_ring::{AlertRecord, AlertRing};
 use tapewatch_actors::events::Symbol;
 use tapewatch_actors::guardian::{CrashChild, Guardian, StandDown};
-use tapewatch_actors::messages::Fatal;
+use tapewatch_actors::messages::{Fatal, RawFrame};
 use tapewatch_actors::metrics::Metrics;
+use tapewatch_actors::recorder::Recorder;
 use tapewatch_actors::rest_fetcher::{Lookup, LookupError, RestFetcher};
 use tapewatch_actors::sink::{Flush, LineSink};
+use tapewatch_actors::stage::StageSender;
 use tapewatch_actors::ws_session::{
     ChangeSubscriptions, GetSessionState, Pause, Resume, SessionSnapshot, SessionState, Shutdown,
     SubscriptionError, SubscriptionReply, WsSession,
@@ -24,6 +26,9 @@ use tapewatch_actors::ws_session::{
 use tokio::sync::mpsc;
 
 use crate::app::AddrSlot;
+
+/// How long shutdown waits for each recorder to close its file.
+const RECORDER_CLOSE: Duration = Duration::from_secs(2);
 
 /// Shared, thread-safe access to a running pipeline.
 #[derive(Clone)]
@@ -47,6 +52,10 @@ pub struct Pipeline {
     pub(crate) hot: Arbiter,
     pub(crate) decode: Option<Arbiter>,
     pub(crate) io: Arbiter,
+    /// Each recording feed's recorder.
+    pub(crate) recorders: Vec<Recorder>,
+    /// Where each feed's frames go when the pipeline replays a recording.
+    pub(crate) replay_inputs: Vec<(Arc<str>, StageSender<RawFrame>)>,
 }
 
 impl Deref for Pipeline {
@@ -176,6 +185,13 @@ impl Pipeline {
         self.hub.clone()
     }
 
+    /// Each feed's entry into its MessageHandler, when the pipeline was built
+    /// to replay a recording ([`crate::app::PipelineBuilder::replay`]); empty
+    /// for a live pipeline.
+    pub fn replay_inputs(&self) -> &[(Arc<str>, StageSender<RawFrame>)] {
+        &self.replay_inputs
+    }
+
     /// Waits until the pipeline fails in a way it cannot recover from.
     pub async fn failed(&mut self) -> Fatal {
         match self.fatal.recv().await {
@@ -190,6 +206,15 @@ impl Pipeline {
         let _ = self.guardian.send(StandDown).await;
         for (_, s) in self.sessions.iter() {
             let _ = s.load_full().send(Shutdown).await;
+        }
+        // The sessions recorded their last frames; close each recording's
+        // current zstd frame so the files end whole.
+        for recorder in &self.recorders {
+            if !recorder.finish(RECORDER_CLOSE) {
+                tracing::warn!(
+                    "the recorder did not close its file in time; its last frame may be cut"
+                );
+            }
         }
         let deadline = tokio::time::Instant::now() + grace;
         while self.metrics.rest_in_flight.get() > 0 && tokio::time::Instant::now() < deadline {

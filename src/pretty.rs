@@ -31,6 +31,10 @@ fn alert(a: &Anomaly) -> String {
             "{} trades/window vs baseline {:.1} ({:.1}x)",
             a.observed, a.baseline, a.score
         ),
+        // The options-flow rules explain themselves in a sentence.
+        AnomalyKind::Premium | AnomalyKind::Sweep | AnomalyKind::VolumeOverOi => {
+            a.explanation.clone()
+        }
     };
     format!(
         "ALERT   #{:<4} {:<12} {}{} {}",
@@ -69,4 +73,44 @@ fn enrichment(e: &Enrichment) -> String {
         e.latency_ms,
         cached
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tapewatch_actors::events::AssetClass;
+
+    use super::*;
+
+    #[test]
+    fn options_flow_alerts_show_their_explanation() {
+        let explanation = "$1.1 M of META 400C 2026-12-18 bought at the ask in one print";
+        let alert = Anomaly {
+            id: 4,
+            symbol: "O:META261218C00400000".into(),
+            underlying: Some("META".into()),
+            class: AssetClass::Option,
+            scope: Scope::Symbol,
+            kind: AnomalyKind::Premium,
+            rule: "premium",
+            observed: 1.06e6,
+            baseline: 1e6,
+            score: 1.06,
+            thresholds: [("premium_min", 1e6)].into(),
+            explanation: explanation.into(),
+            flow: None,
+            price: 265.0,
+            size: 40.0,
+            event_time_ms: 0,
+            detected_at_ms: 0,
+            feed: Arc::from("options"),
+            received_at: None,
+        };
+        let shown = line(&Output::Alert(Arc::new(alert))).expect("a line");
+        assert_eq!(
+            shown,
+            format!("ALERT   #4    premium      O:META261218C00400000 {explanation}")
+        );
+    }
 }

@@ -48,7 +48,7 @@ pub async fn run_announcing(
     let every = Duration::from_secs(config.pipeline.progress_interval_s.max(1));
     let show_progress = config.pipeline.progress_interval_s > 0;
     let http_config = config.http.clone();
-    let hub_mailbox = config.pipeline.subscriber_queue;
+    let hub_mailbox = config.http.hub_queue;
     let mut builder = app::builder(config, credentials);
     if http_config.enabled {
         // Bounded like any subscriber: the pipeline sheds to the hub, never

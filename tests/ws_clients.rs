@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::http::{wait_for, Service};
+use support::http::{ready_is, wait_for, Service};
 use support::ws::{read_until_closed, stalled_client, Got, WsClient};
 use support::Received;
 use tapewatch_sim::{ScriptConfig, SimConfig};
@@ -35,6 +35,12 @@ async fn replies_carry_their_ids_and_fast_requests_are_not_held_behind_slow_look
         ..SimConfig::default()
     };
     let svc = Service::start(sim, &["stocks"], |_| {}).await;
+    // The status reply below must find the feed streaming, so the requests
+    // wait until the service says it is ready.
+    assert!(
+        ready_is(&svc, reqwest::StatusCode::OK).await,
+        "the feed never became ready"
+    );
     let mut ws = WsClient::connect(&svc.ws_url(), None)
         .await
         .expect("connects");

@@ -5,10 +5,14 @@
 //! trade is judged against the baseline as it stood before the trade, then
 //! folded in. Option contracts also feed a second table keyed by their
 //! underlying, so the options flow of `NVDA` as a whole is watched too, apart
-//! from the `NVDA` stock. The handler sees millions of trades per second: a
-//! trade costs one table lookup (two for an option) and allocates nothing;
-//! only an alert allocates, and it leaves at once to the sinks and to the
-//! enrichment stage through their bounded queues.
+//! from the `NVDA` stock, and a third, bounded table of active contracts
+//! whose options-flow rules (premium, sweep, volume over open interest) keep
+//! their state there, with the contract's latest quote (`flow.rs`). Each
+//! symbol's settings are those of its `[[detector.groups]]` entry, resolved
+//! once per symbol. The handler sees millions of trades per second: a stock
+//! trade costs one table lookup and an option trade three, and neither
+//! allocates; only an alert allocates (`alerts.rs`), and it leaves at once to
+//! the sinks and to the enrichment stage through their bounded queues.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -17,14 +21,21 @@ use actix::prelude::*;
 
 use crate::events::{AssetClass, Event, Symbol, Trade};
 use crate::messages::{
-    unix_ms, Anomaly, AnomalyKind, EnrichRequest, EnrichStatus, Enrichment, EventBatch, Events,
-    Output, Scope,
+    Anomaly, ContractSnapshot, EnrichRequest, EnrichStatus, Enrichment, EventBatch, Events, Output,
+    Scope, SnapshotRequest,
 };
 use crate::metrics::Metrics;
-use crate::option_ticker::{self, OptionTicker};
-use crate::rules::{DetectorConfig, Finding};
+use crate::rules::{DetectorConfig, Groups};
 use crate::stage::{Fanout, Shed, StageGauge, StageSender};
 use crate::symbol_state::SymbolTable;
+
+#[path = "anomaly_detector_alerts.rs"]
+mod alerts;
+#[path = "anomaly_detector_flow.rs"]
+pub mod flow;
+
+use alerts::statistical_alert;
+use flow::{contract_of, ContractFlow};
 
 // ---------------------------------------------------------------- messages
 
@@ -41,6 +52,8 @@ pub struct TrackedSymbols {
     pub symbols: usize,
     /// Underlyings whose options flow is watched as a whole.
     pub underlyings: usize,
+    /// Option contracts with options-flow state.
+    pub active_contracts: usize,
 }
 
 // ------------------------------------------------------------------ config
@@ -58,6 +71,8 @@ pub struct DetectorDeps {
     pub outputs: Fanout<Output>,
     /// The enrichment stage, when REST access is configured.
     pub enrich: Option<StageSender<EnrichRequest>>,
+    /// Where contract snapshots (open interest) are asked for: RestFetcher.
+    pub snapshots: Option<StageSender<SnapshotRequest>>,
     /// The alert id counter. It lives outside the actor so that ids stay
     /// unique when the actor is restarted.
     pub ids: Arc<AtomicU64>,
@@ -65,16 +80,22 @@ pub struct DetectorDeps {
 
 // ------------------------------------------------------------------- actor
 
-/// Detects volume spikes, price jumps and trade bursts in the trade stream.
-/// Create it with a bounded mailbox and feed it through a [`StageSender`].
+/// Detects volume spikes, price jumps and trade bursts in the trade stream,
+/// and premium whales, sweeps and volume over open interest in the options
+/// flow. Create it with a bounded mailbox and feed it through a
+/// [`StageSender`].
 pub struct AnomalyDetector {
-    rules: DetectorConfig,
+    groups: Groups,
     symbols: SymbolTable,
     underlyings: SymbolTable,
+    flow: SymbolTable<ContractFlow>,
     metrics: Metrics,
     gauge: StageGauge,
     outputs: Fanout<Output>,
     enrich: Option<StageSender<EnrichRequest>>,
+    snapshots: Option<StageSender<SnapshotRequest>>,
+    /// The detector's own address, where snapshot answers come back.
+    me: Option<Recipient<ContractSnapshot>>,
     ids: Arc<AtomicU64>,
 }
 
@@ -83,6 +104,7 @@ impl std::fmt::Debug for AnomalyDetector {
         f.debug_struct("AnomalyDetector")
             .field("symbols", &self.symbols)
             .field("underlyings", &self.underlyings)
+            .field("flow", &self.flow)
             .finish_non_exhaustive()
     }
 }
@@ -94,66 +116,76 @@ impl AnomalyDetector {
             tracing::warn!(%problem, "detector setting out of range, using its default");
         }
         let rules = deps.rules.sanitized();
+        let groups = Groups::resolve(&rules).unwrap_or_else(|problem| {
+            tracing::warn!(%problem, "detector groups do not resolve, running without them");
+            Groups::ungrouped(&rules)
+        });
         let evicted = &deps.metrics.symbols_evicted;
         AnomalyDetector {
             symbols: SymbolTable::new(rules.max_symbols, evicted.clone()),
             underlyings: SymbolTable::new(rules.max_symbols, evicted.clone()),
-            rules,
+            flow: SymbolTable::new(
+                rules.max_active_contracts,
+                deps.metrics.active_contracts_evicted.clone(),
+            ),
+            groups,
             metrics: deps.metrics,
             gauge: deps.gauge,
             outputs: deps.outputs,
             enrich: deps.enrich,
+            snapshots: deps.snapshots,
+            me: None,
             ids: deps.ids,
         }
     }
 
     /// Runs the rules for one trade, on its ticker and, for an option
-    /// contract, on its underlying.
+    /// contract, on its underlying and through the options-flow rules, each
+    /// under the settings of its group.
     fn on_trade(&mut self, trade: &Trade, batch: &EventBatch) {
         let (price, size, time) = (trade.price, trade.size, trade.time_ms);
-        let rules = &self.rules;
-        let by_symbol = self.symbols.get_or_insert(&trade.symbol).observe(
-            price,
-            size,
-            time,
-            Scope::Symbol,
-            rules,
-        );
         let contract = contract_of(trade);
-        let by_underlying = match &contract {
-            Some(contract) if rules.track_underlying => {
+        let root = contract.as_ref().map(|c| c.underlying);
+        let groups = &self.groups;
+        let state = self.symbols.get_or_insert(&trade.symbol);
+        let group = state.group(|| groups.index_of(&trade.symbol, trade.class, root));
+        let rules = groups.config(group);
+        let by_symbol = state.observe(price, size, time, Scope::Symbol, rules);
+        let by_underlying = match root {
+            Some(root) if groups.base().track_underlying => {
                 // A root is at most six bytes, so this key is stored inline.
-                let key = Symbol::new(contract.underlying);
-                let found = self.underlyings.get_or_insert(&key).observe(
-                    price,
-                    size,
-                    time,
-                    Scope::Underlying,
-                    rules,
-                );
-                Some((key, found))
+                let key = Symbol::new(root);
+                let state = self.underlyings.get_or_insert(&key);
+                let g = state.group(|| groups.index_of(root, AssetClass::Option, Some(root)));
+                let found = state.observe(price, size, time, Scope::Underlying, groups.config(g));
+                Some((key, g, found))
             }
             _ => None,
         };
-        let quiet_underlying = by_underlying.as_ref().is_none_or(|(_, f)| f.is_empty());
+        if let Some(contract) = &contract {
+            self.on_option_print(trade, contract, group, batch);
+        }
+        let quiet_underlying = by_underlying.as_ref().is_none_or(|(_, _, f)| f.is_empty());
         if by_symbol.is_empty() && quiet_underlying {
             return;
         }
-        let underlying = contract.map(|c| Symbol::new(c.underlying));
+        let underlying = root.map(Symbol::new);
         for (kind, finding) in by_symbol {
-            let anomaly = alert(kind, finding, trade, batch);
+            let cfg = self.groups.config(group);
+            let at = (&trade.symbol, Scope::Symbol);
+            let anomaly = statistical_alert(kind, finding, trade, batch, cfg, at);
             self.raise(Anomaly {
                 underlying: underlying.clone(),
                 ..anomaly
             });
         }
-        if let Some((key, found)) = by_underlying {
+        if let Some((key, g, found)) = by_underlying {
             for (kind, finding) in found {
-                let anomaly = alert(kind, finding, trade, batch);
+                let cfg = self.groups.config(g);
+                let anomaly =
+                    statistical_alert(kind, finding, trade, batch, cfg, (&key, Scope::Underlying));
                 self.raise(Anomaly {
-                    symbol: key.clone(),
                     underlying: Some(key.clone()),
-                    scope: Scope::Underlying,
                     ..anomaly
                 });
             }
@@ -192,43 +224,17 @@ impl AnomalyDetector {
         TrackedSymbols {
             symbols: self.symbols.len(),
             underlyings: self.underlyings.len(),
+            active_contracts: self.flow.len(),
         }
-    }
-}
-
-/// The contract a trade is about, if it is an option: `O:` tickers always,
-/// and bare OCC tickers when the provider classed the trade as an option.
-fn contract_of(trade: &Trade) -> Option<OptionTicker<'_>> {
-    option_ticker::parse(&trade.symbol).or_else(|| {
-        (trade.class == AssetClass::Option)
-            .then(|| option_ticker::parse_unprefixed(&trade.symbol))
-            .flatten()
-    })
-}
-
-/// A symbol-scope anomaly for a finding on `trade`, not yet numbered.
-fn alert(kind: AnomalyKind, finding: Finding, trade: &Trade, batch: &EventBatch) -> Anomaly {
-    Anomaly {
-        id: 0,
-        symbol: trade.symbol.clone(),
-        underlying: None,
-        class: trade.class,
-        scope: Scope::Symbol,
-        kind,
-        observed: finding.observed,
-        baseline: finding.baseline,
-        score: finding.score,
-        price: trade.price,
-        size: trade.size,
-        event_time_ms: trade.time_ms,
-        detected_at_ms: unix_ms(),
-        feed: batch.feed.clone(),
-        received_at: Some(batch.received_at),
     }
 }
 
 impl Actor for AnomalyDetector {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.me = Some(ctx.address().recipient());
+    }
 }
 
 impl Handler<crate::messages::Crash> for AnomalyDetector {
@@ -247,10 +253,15 @@ impl Handler<Events> for AnomalyDetector {
         self.gauge.taken();
         let batch = &*msg.0;
         for event in &batch.events {
-            if let Event::Trade(trade) = event {
-                self.on_trade(trade, batch);
+            match event {
+                Event::Trade(trade) => self.on_trade(trade, batch),
+                Event::Quote(quote) => self.on_quote(quote),
+                _ => {}
             }
         }
+        self.metrics
+            .detector_events
+            .inc_by(batch.events.len() as u64);
         let tracked = self.symbols.len().saturating_add(self.underlyings.len());
         self.metrics
             .symbols_tracked
@@ -283,3 +294,7 @@ mod output_tests;
 #[cfg(test)]
 #[path = "anomaly_detector_sim_tests.rs"]
 mod sim_tests;
+
+#[cfg(test)]
+#[path = "anomaly_detector_flow_tests.rs"]
+mod flow_tests;

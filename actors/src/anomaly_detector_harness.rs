@@ -8,6 +8,7 @@ use std::time::Instant;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use super::*;
+use crate::messages::AnomalyKind;
 
 /// Forwards every message it gets into a channel the test reads.
 pub(super) struct Forward<M: Message<Result = ()> + Send + Unpin + 'static> {
@@ -23,6 +24,7 @@ impl<M: Message<Result = ()> + Send + Unpin + 'static> Actor for Forward<M> {
 pub(super) trait Forwarded: Message<Result = ()> + Send + Unpin + 'static {}
 impl Forwarded for Output {}
 impl Forwarded for EnrichRequest {}
+impl Forwarded for SnapshotRequest {}
 
 impl<M: Forwarded> Handler<M> for Forward<M> {
     type Result = ();
@@ -94,6 +96,16 @@ impl Harness {
         enrich: Option<StageSender<EnrichRequest>>,
         ids: Arc<AtomicU64>,
     ) -> Self {
+        Self::with_snapshots(rules, enrich, ids, None)
+    }
+
+    /// A detector that asks for contract snapshots through `snapshots`.
+    pub fn with_snapshots(
+        rules: DetectorConfig,
+        enrich: Option<StageSender<EnrichRequest>>,
+        ids: Arc<AtomicU64>,
+        snapshots: Option<StageSender<SnapshotRequest>>,
+    ) -> Self {
         let metrics = Metrics::new();
         let (sink, to_sink, outputs) = forward(&metrics, "sink", 100_000);
         let deps = DetectorDeps {
@@ -102,6 +114,7 @@ impl Harness {
             gauge: StageGauge::new(&metrics, "detector"),
             outputs: Fanout::new(vec![to_sink]),
             enrich,
+            snapshots,
             ids,
         };
         let addr = AnomalyDetector::new(deps).start();

@@ -130,7 +130,8 @@ async fn events_other_than_trades_are_ignored() {
         h.addr.send(GetTracked).await.expect("alive"),
         TrackedSymbols {
             symbols: 0,
-            underlyings: 0
+            underlyings: 0,
+            active_contracts: 0,
         }
     );
 }

@@ -3,6 +3,7 @@
 
 use super::harness::{kinds, steady, trade, Harness, OPTION_SIZES, STOCK_SIZES};
 use super::*;
+use crate::messages::AnomalyKind;
 
 #[actix::test]
 async fn steady_trading_never_alerts() {
@@ -129,7 +130,8 @@ async fn an_option_spike_alerts_the_contract_and_its_underlying() {
         tracked,
         TrackedSymbols {
             symbols: 1,
-            underlyings: 1
+            underlyings: 1,
+            active_contracts: 1,
         }
     );
 }
@@ -153,7 +155,8 @@ async fn a_stock_and_the_options_on_it_keep_separate_baselines() {
         tracked,
         TrackedSymbols {
             symbols: 2,
-            underlyings: 1
+            underlyings: 1,
+            active_contracts: 1,
         }
     );
 }

@@ -23,9 +23,38 @@ pub fn is_valid_date(year: u32, month: u32, day: u32) -> bool {
     (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)
 }
 
+/// Days from 1970-01-01 to the given date (negative before it), by the
+/// days-from-civil algorithm: years start in March so that the leap day is
+/// last, and 400-year eras repeat exactly.
+pub fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
+    let y = i64::from(year) - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let m = i64::from(month);
+    let day_of_year = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_from_civil_counts_from_the_unix_epoch() {
+        let table = [
+            (1970, 1, 1, 0),
+            (1970, 1, 2, 1),
+            (1969, 12, 31, -1),
+            (2000, 3, 1, 11_017),
+            (2026, 1, 1, 20_454),
+            (2026, 12, 18, 20_805),
+            (2024, 2, 29, 19_782),
+        ];
+        for (y, m, d, days) in table {
+            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
+        }
+    }
 
     #[test]
     fn month_lengths_follow_the_gregorian_rules() {

@@ -19,6 +19,8 @@ pub mod messages;
 pub mod metrics;
 pub mod option_ticker;
 pub mod provider;
+pub mod recorder;
+pub mod recording;
 pub mod rest_fetcher;
 pub mod rules;
 pub mod secret;

@@ -5,6 +5,7 @@
 //! subscriber as one [`Output`] message holding an `Arc`, so fan-out copies a
 //! pointer, not the record.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,6 +14,10 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::events::{AssetClass, Event, Symbol};
+
+mod flow;
+
+pub use flow::{ContractSnapshot, FlowDetails, SnapshotRequest};
 
 /// One text frame exactly as the provider sent it. WsSession → MessageHandler.
 #[derive(Message, Debug, Clone)]
@@ -51,11 +56,27 @@ pub enum AnomalyKind {
     PriceJump,
     /// Far more trades per second than the symbol's baseline rate.
     TradeBurst,
+    /// One option print with a premium over `premium_min`.
+    Premium,
+    /// One contract swept across exchanges within a short window.
+    Sweep,
+    /// A contract's volume today over a multiple of its open interest.
+    VolumeOverOi,
 }
 
 impl AnomalyKind {
     /// Every kind, in label order.
-    pub const ALL: [AnomalyKind; 3] = [
+    pub const ALL: [AnomalyKind; 6] = [
+        AnomalyKind::VolumeSpike,
+        AnomalyKind::PriceJump,
+        AnomalyKind::TradeBurst,
+        AnomalyKind::Premium,
+        AnomalyKind::Sweep,
+        AnomalyKind::VolumeOverOi,
+    ];
+
+    /// The statistical kinds, judged against each symbol's own baseline.
+    pub const STATISTICAL: [AnomalyKind; 3] = [
         AnomalyKind::VolumeSpike,
         AnomalyKind::PriceJump,
         AnomalyKind::TradeBurst,
@@ -67,6 +88,9 @@ impl AnomalyKind {
             AnomalyKind::VolumeSpike => "volume_spike",
             AnomalyKind::PriceJump => "price_jump",
             AnomalyKind::TradeBurst => "trade_burst",
+            AnomalyKind::Premium => "premium",
+            AnomalyKind::Sweep => "sweep",
+            AnomalyKind::VolumeOverOi => "volume_over_oi",
         }
     }
 }
@@ -97,12 +121,24 @@ pub struct Anomaly {
     pub scope: Scope,
     /// Which rule fired.
     pub kind: AnomalyKind,
-    /// The value the rule looked at (trade size, price, trades per second).
+    /// The rule's name, the label of `kind`.
+    pub rule: &'static str,
+    /// The value the rule looked at (trade size, price, trades per second,
+    /// premium, combined premium, volume today).
     pub observed: f64,
-    /// The baseline it was compared with.
+    /// The baseline or threshold it was compared with.
     pub baseline: f64,
-    /// How far out it is (z-score, relative move or rate multiple, by rule).
+    /// How far out it is (z-score, relative move, rate multiple, or observed
+    /// over threshold, by rule).
     pub score: f64,
+    /// The settings that decided, by their `[detector]` key (after the
+    /// symbol's group is applied).
+    pub thresholds: BTreeMap<&'static str, f64>,
+    /// One line a person reads.
+    pub explanation: String,
+    /// What an options-flow rule looked at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow: Option<Box<FlowDetails>>,
     /// Price of the trade that triggered the alert.
     pub price: f64,
     /// Size of the trade that triggered the alert.

@@ -16,7 +16,14 @@ use crate::messages::{AnomalyKind, EnrichStatus};
 use crate::provider::IssueKind;
 
 /// The pipeline stages that own a bounded queue.
-pub const STAGES: [&str; 5] = ["handler", "detector", "rest", "sink", "subscriber"];
+pub const STAGES: [&str; 6] = [
+    "handler",
+    "detector",
+    "rest",
+    "sink",
+    "subscriber",
+    "recorder",
+];
 
 /// Why a downstream WebSocket client was disconnected, as counted in
 /// `tapewatch_ws_disconnects_total{reason}`.
@@ -77,16 +84,30 @@ pub struct Metrics {
     pub symbols_tracked: IntGauge,
     /// `tapewatch_symbols_evicted_total`.
     pub symbols_evicted: IntCounter,
+    /// `tapewatch_active_contracts_evicted_total`: options-flow states
+    /// forgotten to respect `detector.max_active_contracts`.
+    pub active_contracts_evicted: IntCounter,
     /// `tapewatch_sink_writes_total`.
     pub sink_writes: IntCounter,
     /// `tapewatch_sink_errors_total`.
     pub sink_errors: IntCounter,
+    /// `tapewatch_record_errors_total`: failed writes of the recording.
+    pub record_errors: IntCounter,
+    /// `tapewatch_detector_events_total`: events the detector has finished
+    /// with; equal to the events decoded once the pipeline is idle.
+    pub detector_events: IntCounter,
     /// `tapewatch_ws_clients`: downstream WebSocket clients connected now.
     pub ws_clients: IntGauge,
     ws_disconnects: IntCounterVec,
     /// `tapewatch_ws_dropped_total`: updates not delivered to a downstream
     /// client because its send queue was full.
     pub ws_dropped: IntCounter,
+    /// `tapewatch_ws_conflated_total`: state-topic values replaced in a
+    /// client's queue by a newer one before they were sent.
+    pub ws_conflated: IntCounter,
+    /// `tapewatch_ws_state_untracked_total`: quotes and trades of symbols the
+    /// `/ws` state table had no room for.
+    pub ws_state_untracked: IntCounter,
     ws_request_errors: IntCounterVec,
     /// `tapewatch_http_requests_total{status}`: HTTP API responses by status code.
     pub http_requests: IntCounterVec,
@@ -247,7 +268,7 @@ impl Metrics {
             dropped,
             depth,
             high_water,
-            notices: counter_vec(&reg, "tapewatch_provider_notices_total", "Provider control messages that need attention, by kind (error, max_connections, unexpected_ack).", "kind"),
+            notices: counter_vec(&reg, "tapewatch_provider_notices_total", "Provider control messages that need attention, by kind (error, max_connections, unexpected_ack, auth_timeout; for configured protocols handshake_failed, handshake_timeout, heartbeat_sent).", "kind"),
             restarts: counter_vec(&reg, "tapewatch_restarts_total", "Actors restarted by the supervisor, by actor.", "actor"),
             stale_topics: gauge_vec(&reg, "tapewatch_stale_topics", "Subscribed topics currently silent far beyond their usual gap, by feed.", "feed"),
             stale_events: counter(&reg, "tapewatch_stale_events_total", "Times a subscribed topic went stale."),
@@ -291,12 +312,27 @@ impl Metrics {
                 "tapewatch_symbols_evicted_total",
                 "Symbol states evicted to respect the cap.",
             ),
+            active_contracts_evicted: counter(
+                &reg,
+                "tapewatch_active_contracts_evicted_total",
+                "Options-flow states of contracts evicted to respect the cap.",
+            ),
             sink_writes: counter(
                 &reg,
                 "tapewatch_sink_writes_total",
                 "Records written by sinks.",
             ),
             sink_errors: counter(&reg, "tapewatch_sink_errors_total", "Sink write failures."),
+            detector_events: counter(
+                &reg,
+                "tapewatch_detector_events_total",
+                "Events the detector has finished with.",
+            ),
+            record_errors: counter(
+                &reg,
+                "tapewatch_record_errors_total",
+                "Failed writes of the recording.",
+            ),
             ws_clients: gauge(
                 &reg,
                 "tapewatch_ws_clients",
@@ -307,6 +343,16 @@ impl Metrics {
                 &reg,
                 "tapewatch_ws_dropped_total",
                 "Updates not delivered to a downstream client because its send queue was full.",
+            ),
+            ws_conflated: counter(
+                &reg,
+                "tapewatch_ws_conflated_total",
+                "State-topic values replaced by a newer one in a downstream client's queue before being sent.",
+            ),
+            ws_state_untracked: counter(
+                &reg,
+                "tapewatch_ws_state_untracked_total",
+                "Quotes and trades of symbols the /ws state table had no room for.",
             ),
             ws_request_errors,
             http_requests: counter_vec(
@@ -412,6 +458,8 @@ mod tests {
             "tapewatch_ws_clients",
             "tapewatch_ws_disconnects_total{reason=\"slow\"}",
             "tapewatch_ws_dropped_total",
+            "tapewatch_ws_conflated_total",
+            "tapewatch_ws_state_untracked_total",
         ] {
             assert!(text.contains(name), "missing {name} in\n{text}");
         }

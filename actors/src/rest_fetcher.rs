@@ -9,6 +9,11 @@
 //! briefly), concurrent lookups of one ticker share a single request, at most
 //! `max_in_flight` requests run at once, and lookups beyond that wait in a
 //! bounded queue; overflow is answered `skipped` at once rather than waiting.
+//!
+//! The detector also asks, through the same cache and request slots, for an
+//! option contract's snapshot (`/v3/snapshot/options/{underlying}/{contract}`:
+//! open interest, the day's volume, greeks); the answer goes back to it as a
+//! [`ContractSnapshot`].
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +27,7 @@ use tokio::sync::oneshot;
 
 use crate::events::Symbol;
 use crate::log_limit::{LogLimiter, LogVerdict};
-use crate::messages::{EnrichRequest, Output};
+use crate::messages::{ContractSnapshot, EnrichRequest, Output, SnapshotRequest};
 use crate::metrics::Metrics;
 use crate::secret::ApiKey;
 use crate::stage::{Fanout, StageGauge};
@@ -32,7 +37,8 @@ mod http;
 #[path = "rest_fetcher_outcome.rs"]
 mod outcome;
 
-pub use outcome::{CacheEntry, CachedOutcome, LookupError, LookupResult};
+pub use http::SNAPSHOT_KEY_PREFIX;
+pub use outcome::{snapshot_of, CacheEntry, CachedOutcome, LookupError, LookupResult};
 
 /// Looks up one ticker's reference data through the cache and the shared
 /// request path, for callers other than the alert pipeline.
@@ -142,6 +148,8 @@ enum Waiter {
     Alert { id: u64, since: Instant },
     /// A [`Lookup`] caller.
     Lookup(oneshot::Sender<LookupResult>),
+    /// The detector, waiting for a contract's snapshot.
+    Snapshot(SnapshotRequest),
 }
 
 /// Most waiters one ticker's request may collect. Alerts on one ticker are
@@ -328,6 +336,19 @@ impl RestFetcher {
                 self.metrics.enrichments(e.status).inc();
                 self.outputs.offer(Output::Enrichment(Arc::new(e)));
             }
+            Waiter::Snapshot(request) => {
+                let answer = ContractSnapshot {
+                    snapshot: result.ok().map(|v| snapshot_of(&v)),
+                    contract: request.contract,
+                    class: request.class,
+                    feed: request.feed,
+                };
+                if request.reply.try_send(answer).is_err() {
+                    // The detector is busy or restarting; its rule asks
+                    // again the next day.
+                    self.metrics.dropped("detector").inc();
+                }
+            }
         }
     }
 
@@ -370,6 +391,16 @@ impl Handler<EnrichRequest> for RestFetcher {
             since: Instant::now(),
         };
         self.request(msg.0.symbol.clone(), waiter, ctx);
+    }
+}
+
+impl Handler<SnapshotRequest> for RestFetcher {
+    type Result = ();
+
+    fn handle(&mut self, msg: SnapshotRequest, ctx: &mut Context<Self>) {
+        self.gauge.taken();
+        let key = Symbol::from(format!("{SNAPSHOT_KEY_PREFIX}{}", msg.contract));
+        self.request(key, Waiter::Snapshot(msg), ctx);
     }
 }
 

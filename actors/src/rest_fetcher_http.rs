@@ -16,9 +16,14 @@ use serde_json::Value;
 use super::{LookupError, LookupResult, RestConfig};
 use crate::events::{AssetClass, Symbol};
 use crate::metrics::Metrics;
+use crate::option_ticker;
 use crate::secret::ApiKey;
 
 /// Longest response body read; reference answers are a few kilobytes.
+/// What a cache key for a contract's snapshot starts with. A space is not a
+/// ticker character, so such a key never collides with a ticker's own.
+pub const SNAPSHOT_KEY_PREFIX: &str = "snapshot ";
+
 const MAX_BODY: usize = 1 << 20;
 /// Longest provider message quoted in an error.
 const MAX_MESSAGE: usize = 200;
@@ -89,19 +94,39 @@ impl Http {
         let Some(key) = &self.key else {
             return Err(LookupError::NoKey);
         };
+        let url = self.url_of(&ticker)?;
+        let result = tokio::time::timeout(self.deadline, self.attempts(&url, key)).await;
+        let result = result.unwrap_or(Err(LookupError::Timeout));
+        // A provider could echo the credentials back in an error body.
+        result.map_err(|e| redact(e, key))
+    }
+
+    /// The URL of a cache key: a ticker's reference data, or with
+    /// [`SNAPSHOT_KEY_PREFIX`] an option contract's snapshot.
+    fn url_of(&self, key: &str) -> Result<String, LookupError> {
+        let (ticker, snapshot) = match key.strip_prefix(SNAPSHOT_KEY_PREFIX) {
+            Some(contract) => (contract, true),
+            None => (key, false),
+        };
         // The ticker goes into the path raw, so anything that could change
         // the URL's structure is refused before a request is made.
         if ticker.is_empty() || !ticker.chars().all(crate::events::is_ticker_char) {
             return Err(LookupError::Failed(format!("invalid ticker {ticker:?}")));
         }
-        let url = match AssetClass::of(&ticker) {
-            AssetClass::Option => format!("{}/v3/reference/options/contracts/{ticker}", self.base),
-            _ => format!("{}/v3/reference/tickers/{ticker}", self.base),
-        };
-        let result = tokio::time::timeout(self.deadline, self.attempts(&url, key)).await;
-        let result = result.unwrap_or(Err(LookupError::Timeout));
-        // A provider could echo the credentials back in an error body.
-        result.map_err(|e| redact(e, key))
+        let base = &self.base;
+        if snapshot {
+            let bare = ticker.strip_prefix("O:").unwrap_or(ticker);
+            let contract = option_ticker::parse_unprefixed(bare)
+                .ok_or_else(|| LookupError::Failed(format!("not an option contract: {ticker}")))?;
+            return Ok(format!(
+                "{base}/v3/snapshot/options/{}/O:{bare}",
+                contract.underlying
+            ));
+        }
+        Ok(match AssetClass::of(ticker) {
+            AssetClass::Option => format!("{base}/v3/reference/options/contracts/{ticker}"),
+            _ => format!("{base}/v3/reference/tickers/{ticker}"),
+        })
     }
 
     async fn attempts(&self, url: &str, key: &ApiKey) -> LookupResult {

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use super::RestConfig;
 use crate::events::Symbol;
 use crate::messages::{EnrichStatus, Enrichment};
+use crate::rules::rule::Snapshot;
 
 /// Why a lookup produced no reference data. The texts never contain the key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -128,5 +129,22 @@ pub(super) fn enrichment(
         error,
         cached,
         latency_ms,
+    }
+}
+
+/// What the detector's rules use of a contract snapshot's `results`
+/// (`open_interest`, `day.volume`, `details.shares_per_contract`,
+/// `implied_volatility`); a field that is missing or not a number is None.
+pub fn snapshot_of(results: &serde_json::Value) -> Snapshot {
+    let number = |v: Option<&serde_json::Value>| v.and_then(serde_json::Value::as_f64);
+    Snapshot {
+        open_interest: number(results.get("open_interest")),
+        day_volume: number(results.get("day").and_then(|d| d.get("volume"))),
+        shares_per_contract: number(
+            results
+                .get("details")
+                .and_then(|d| d.get("shares_per_contract")),
+        ),
+        implied_volatility: number(results.get("implied_volatility")),
     }
 }

@@ -58,6 +58,11 @@ async fn provider(req: HttpRequest, script: web::Data<Script>) -> HttpResponse {
     let status = script.statuses[n.min(script.statuses.len() - 1)];
     let ticker = req.path().rsplit('/').next().unwrap_or("").to_owned();
     match status {
+        200 if req.path().starts_with("/v3/snapshot/") => {
+            HttpResponse::Ok().json(serde_json::json!({"status": "OK", "request_id": "r1", "results": {
+                "open_interest": 8921, "day": {"volume": 37}, "implied_volatility": 0.3,
+                "details": {"ticker": ticker, "shares_per_contract": 100}}}))
+        }
         200 => HttpResponse::Ok().json(serde_json::json!({"status": "OK", "request_id": "r1", "results": {
             "ticker": ticker, "contract_type": "call", "strike_price": 500,
             "underlying_ticker": "NVDA", "expiration_date": "2026-12-18"}})),
@@ -93,6 +98,9 @@ mod faults;
 
 #[path = "rest_fetcher_tests_bounds.rs"]
 mod bounds;
+
+#[path = "rest_fetcher_tests_snapshot.rs"]
+mod snapshot;
 
 struct Collector(mpsc::UnboundedSender<Output>);
 
@@ -165,6 +173,10 @@ fn alert(id: u64, symbol: &str) -> EnrichRequest {
         class: AssetClass::of(symbol),
         scope: Scope::Symbol,
         kind: AnomalyKind::VolumeSpike,
+        rule: "volume_spike",
+        thresholds: Default::default(),
+        explanation: String::new(),
+        flow: None,
         observed: 1.0,
         baseline: 1.0,
         score: 1.0,

@@ -226,22 +226,25 @@ where
     /// Offers a message without waiting. A full queue sheds it (counted); the
     /// caller gets the reason and never blocks.
     pub fn offer(&self, msg: M) -> Result<(), Shed> {
-        // Count first, so the receiver can never decrement below zero.
-        self.gauge.queued();
-        match self.slot.0.load().try_send(msg) {
-            Ok(()) => {
-                self.gauge.note_high_water();
-                Ok(())
+        self.try_send(msg).map_err(|e| {
+            self.gauge.dropped.inc();
+            match e {
+                SendError::Full(_) => Shed::Full,
+                SendError::Closed(_) => Shed::Closed,
             }
-            Err(SendError::Full(_)) => {
-                self.gauge.unqueued();
-                self.gauge.dropped.inc();
-                Err(Shed::Full)
-            }
+        })
+    }
+
+    /// Offers a message, handing it back when the queue is full instead of
+    /// shedding it: for a source that can wait (a replay), never for a
+    /// socket. A closed receiver still sheds and counts it.
+    pub fn offer_or_return(&self, msg: M) -> Result<(), M> {
+        match self.try_send(msg) {
+            Ok(()) => Ok(()),
+            Err(SendError::Full(msg)) => Err(msg),
             Err(SendError::Closed(_)) => {
-                self.gauge.unqueued();
                 self.gauge.dropped.inc();
-                Err(Shed::Closed)
+                Ok(())
             }
         }
     }
@@ -249,6 +252,18 @@ where
     /// Messages queued for the receiving actor and not yet taken.
     pub fn queued(&self) -> i64 {
         self.gauge.own_depth()
+    }
+
+    /// `try_send` with the depth kept: the message is counted first, so the
+    /// receiver can never decrement below zero, and uncounted if refused.
+    fn try_send(&self, msg: M) -> Result<(), SendError<M>> {
+        self.gauge.queued();
+        let result = self.slot.0.load().try_send(msg);
+        match &result {
+            Ok(()) => self.gauge.note_high_water(),
+            Err(_) => self.gauge.unqueued(),
+        }
+        result
     }
 
     /// True while the receiving actor is alive.

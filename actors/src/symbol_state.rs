@@ -1,13 +1,15 @@
 //! Per-symbol detector state and the bounded table that holds it.
 //!
-//! A [`SymbolState`] is 64 bytes: the running size mean and variance, the
-//! reference price, the trade count, the current event-time window and the
-//! usual count per window, and one cooldown deadline per anomaly kind. Sizes
-//! and rates are kept as `f32` (their precision is far beyond what the rules
-//! compare), prices as `f64`. With its key and the LRU's bookkeeping a tracked
-//! symbol costs about 150 bytes, so a million option contracts fit in roughly
-//! 150 MB. [`SymbolTable`] bounds the count and forgets the least recently
-//! traded symbol first.
+//! A [`SymbolState`] is 72 bytes: the running size mean and variance, the
+//! reference price, the last price, the trade count, the current event-time
+//! window and the usual count per window, one cooldown deadline per
+//! statistical anomaly kind, and the number of the symbol's settings group.
+//! Sizes, rates and the last price are kept as `f32` (their precision is far
+//! beyond what the rules compare or an alert shows), the reference price as
+//! `f64`. With its key and the LRU's bookkeeping a tracked symbol costs about
+//! 160 bytes, so a million option contracts fit in roughly 160 MB.
+//! [`SymbolTable`] bounds the count and forgets the least recently traded
+//! symbol first; it also holds the options-flow state of active contracts.
 
 use std::num::NonZeroUsize;
 
@@ -39,10 +41,15 @@ pub struct SymbolState {
     size_mean: f32,
     size_variance: f32,
     rate: f32,
+    last_price: f32,
     window_count: u32,
     trades: u32,
     closed_windows: u16,
+    group: u8,
 }
+
+/// `group` of a symbol whose settings group is not resolved yet.
+const NO_GROUP: u8 = u8::MAX;
 
 impl Default for SymbolState {
     fn default() -> Self {
@@ -60,10 +67,26 @@ impl SymbolState {
             size_mean: 0.0,
             size_variance: 0.0,
             rate: 0.0,
+            last_price: 0.0,
             window_count: 0,
             trades: 0,
             closed_windows: 0,
+            group: NO_GROUP,
         }
+    }
+
+    /// The number of the symbol's settings group, resolved by `resolve` the
+    /// first time it is asked for and remembered.
+    pub fn group(&mut self, resolve: impl FnOnce() -> u8) -> u8 {
+        if self.group == NO_GROUP {
+            self.group = resolve().min(NO_GROUP - 1);
+        }
+        self.group
+    }
+
+    /// The price of the last trade folded in, when there was one.
+    pub fn last_price(&self) -> Option<f64> {
+        (self.trades > 0).then_some(f64::from(self.last_price))
     }
 
     /// Trades seen so far (saturating).
@@ -136,8 +159,11 @@ impl SymbolState {
         cfg: &DetectorConfig,
         found: &mut Findings,
     ) {
+        let Some(slot) = kind_slot(kind) else {
+            return;
+        };
         let cooldown = cfg.cooldown_ms_i64();
-        let until = &mut self.cooldown_until[kind_slot(kind)];
+        let until = &mut self.cooldown_until[slot];
         let cooling = time_ms < *until && time_ms >= until.saturating_sub(cooldown);
         if !cooling {
             *until = time_ms.saturating_add(cooldown);
@@ -187,6 +213,7 @@ impl SymbolState {
         self.size_variance = narrow((1.0 - size_alpha) * (variance + size_alpha * delta * delta));
         let price_alpha = effective_alpha(cfg.price_alpha, self.trades);
         self.price_reference += price_alpha * (price - self.price_reference);
+        self.last_price = narrow(price);
         self.window_count = self.window_count.saturating_add(1);
         self.trades = self.trades.saturating_add(1);
     }
@@ -205,22 +232,21 @@ fn narrow(x: f64) -> f32 {
     x.clamp(-f64::from(f32::MAX), f64::from(f32::MAX)) as f32
 }
 
-fn kind_slot(kind: AnomalyKind) -> usize {
-    match kind {
-        AnomalyKind::VolumeSpike => 0,
-        AnomalyKind::PriceJump => 1,
-        AnomalyKind::TradeBurst => 2,
-    }
+/// The cooldown slot of a statistical kind; the options-flow rules keep
+/// their own state and never come here.
+fn kind_slot(kind: AnomalyKind) -> Option<usize> {
+    AnomalyKind::STATISTICAL.iter().position(|k| *k == kind)
 }
 
-/// A bounded table of [`SymbolState`]s that forgets the least recently traded
-/// symbol when full, counting each eviction.
-pub struct SymbolTable {
-    states: LruCache<Symbol, SymbolState>,
+/// A bounded table of per-symbol states ([`SymbolState`] unless said
+/// otherwise) that forgets the least recently traded symbol when full,
+/// counting each eviction.
+pub struct SymbolTable<S = SymbolState> {
+    states: LruCache<Symbol, S>,
     evictions: IntCounter,
 }
 
-impl std::fmt::Debug for SymbolTable {
+impl<S> std::fmt::Debug for SymbolTable<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SymbolTable")
             .field("len", &self.states.len())
@@ -229,7 +255,7 @@ impl std::fmt::Debug for SymbolTable {
     }
 }
 
-impl SymbolTable {
+impl<S: Default> SymbolTable<S> {
     /// A table of at most `capacity` states (at least one); evictions are
     /// added to `evictions`.
     pub fn new(capacity: usize, evictions: IntCounter) -> Self {
@@ -242,12 +268,12 @@ impl SymbolTable {
 
     /// The state of `symbol`, created if missing, in one lookup. The key is
     /// only cloned when the symbol is new.
-    pub fn get_or_insert(&mut self, symbol: &Symbol) -> &mut SymbolState {
+    pub fn get_or_insert(&mut self, symbol: &Symbol) -> &mut S {
         let full = self.states.len() == self.states.cap().get();
         let mut created = false;
         let state = self.states.get_or_insert_mut_ref(symbol, || {
             created = true;
-            SymbolState::new()
+            S::default()
         });
         if created && full {
             self.evictions.inc();
@@ -256,8 +282,13 @@ impl SymbolTable {
     }
 
     /// The state of `symbol`, if tracked, without marking it as used.
-    pub fn peek(&self, symbol: &str) -> Option<&SymbolState> {
+    pub fn peek(&self, symbol: &str) -> Option<&S> {
         self.states.peek(symbol)
+    }
+
+    /// The state of `symbol`, if tracked, marking it as used.
+    pub fn get_mut(&mut self, symbol: &str) -> Option<&mut S> {
+        self.states.get_mut(symbol)
     }
 
     /// Number of tracked symbols.

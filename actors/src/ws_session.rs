@@ -35,6 +35,7 @@ mod config;
 mod connection;
 mod control;
 mod frame_limit;
+mod script;
 mod shared;
 mod state;
 
@@ -87,6 +88,9 @@ pub struct SessionDeps {
     pub store: Option<Arc<crate::subscription_store::SubscriptionStore>>,
     /// Pipeline metrics.
     pub metrics: Metrics,
+    /// Where every frame received and sent, and every connection event, is
+    /// recorded (`run --record`); `None` records nothing.
+    pub recorder: Option<crate::recorder::Recorder>,
 }
 
 /// The upstream connection actor.
@@ -107,6 +111,10 @@ pub struct WsSession {
     frame_log: LogLimiter,
     changes: Vec<changes::PendingChange>,
     change_seq: u64,
+    /// The connection's protocol script, for providers that have one.
+    script: Option<Box<dyn crate::provider::script::Script>>,
+    /// The timer of the script's heartbeat messages.
+    beat: Option<SpawnHandle>,
 }
 
 impl WsSession {
@@ -133,6 +141,8 @@ impl WsSession {
             frame_log: LogLimiter::default(),
             changes: Vec::new(),
             change_seq: 0,
+            script: None,
+            beat: None,
         }
     }
 
@@ -144,6 +154,13 @@ impl WsSession {
             .connected
             .with_label_values(&[&self.deps.feed])
             .set(i64::from(up));
+    }
+
+    /// Records a connection event of the current connection, if recording.
+    fn record(&self, entry: crate::recording::Entry) {
+        if let Some(recorder) = &self.deps.recorder {
+            recorder.event(self.connection_id, entry);
+        }
     }
 
     fn set_state(&mut self, state: SessionState) {

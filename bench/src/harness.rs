@@ -148,6 +148,8 @@ pub struct Rig {
     pub latency: Latency,
     /// Names for threads whose own names say little (the arbiters).
     pub labels: BTreeMap<u32, String>,
+    /// The `/ws` hub, when the rig was started with one.
+    pub hub: Option<tapewatch::http::HubSlot>,
     tap: SinkTap,
 }
 
@@ -155,6 +157,12 @@ impl Rig {
     /// Starts generator, REST mock and pipeline (`tweak` adjusts the
     /// config), and waits until the feed is subscribed.
     pub async fn start(tweak: impl FnOnce(&mut Config)) -> Result<Rig, String> {
+        Rig::start_with(tweak, false).await
+    }
+
+    /// Like [`Rig::start`], with the `/ws` hub subscribed to the pipeline
+    /// when `hub` is true (serving it is up to the caller).
+    pub async fn start_with(tweak: impl FnOnce(&mut Config), hub: bool) -> Result<Rig, String> {
         let generator = Generator::start().map_err(|e| format!("generator: {e}"))?;
         let rest = RestMock::start().map_err(|e| format!("REST mock: {e}"))?;
         let latency = Latency::default();
@@ -181,10 +189,14 @@ impl Rig {
             Recorder(l)
         });
         let before = memory::thread_times();
-        let pipeline = tapewatch::app::builder(config, Credentials::key(ApiKey::new("bench")))
-            .subscribe_outputs(recorder.recipient())
-            .start()
-            .map_err(|e| format!("pipeline: {e}"))?;
+        let hub_queue = config.http.hub_queue;
+        let mut builder = tapewatch::app::builder(config, Credentials::key(ApiKey::new("bench")))
+            .subscribe_outputs(recorder.recipient());
+        if hub {
+            builder = builder.with_hub(hub_queue);
+        }
+        let pipeline = builder.start().map_err(|e| format!("pipeline: {e}"))?;
+        let hub = pipeline.hub();
         let labels = arbiter_labels(&before, &memory::thread_times());
         let deadline = Instant::now() + Duration::from_secs(10);
         while !pipeline.ready().await {
@@ -199,6 +211,7 @@ impl Rig {
             pipeline,
             latency,
             labels,
+            hub,
             tap,
         })
     }

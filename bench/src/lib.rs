@@ -1,6 +1,7 @@
 //! The benchmark: a Polygon-protocol load generator on loopback, the real
 //! pipeline against it, and a report of throughput, latency, isolation,
-//! memory, burst absorption, the decoder's own cost and a Python peer's rate (see BENCHMARKS.md).
+//! memory, burst absorption, the decoder's own cost, a Python peer's rate,
+//! and `/ws` state topics fanned out to 100 clients (see BENCHMARKS.md).
 //!
 //! `tapewatch-bench` (`main.rs`) only calls [`main`]; `scripts/bench` builds it in
 //! release mode and prepares the peer's Python environment. Benchmarks are
@@ -8,6 +9,8 @@
 //! of pure helpers.
 
 pub mod decode;
+pub mod fanout;
+pub mod fanout_clients;
 pub mod footprint;
 pub mod frames;
 pub mod generator;
@@ -19,6 +22,7 @@ pub mod peer;
 pub mod playback;
 pub mod probe;
 pub mod probe_actix;
+pub mod record;
 pub mod report;
 pub mod rest_mock;
 pub mod scenarios;
@@ -52,6 +56,11 @@ pub enum Scenario {
     Peer,
     /// CPU time per event of the decoder alone, both of its paths.
     Decode,
+    /// State topics: 100 `/ws` clients on `last:*` at 1 M events/s.
+    Fanout,
+    /// Throughput at 2 M/s with recording off and on, bytes per event on
+    /// disk, and replay as fast as possible.
+    Record,
 }
 
 /// `tapewatch-bench`: measures tapewatch against a loopback Polygon generator.
@@ -73,6 +82,10 @@ pub struct Args {
     /// Also write the results as Markdown to this file.
     #[arg(long)]
     pub markdown: Option<PathBuf>,
+    /// The hub's `http.state_interval_ms` in the fan-out scenario (default:
+    /// the service's default).
+    #[arg(long)]
+    pub state_interval_ms: Option<u64>,
     /// Python of the peer's venv (default: .venv-bench/bin/python).
     #[arg(long, env = "TAPEWATCH_BENCH_PYTHON")]
     pub python: Option<PathBuf>,
@@ -179,10 +192,20 @@ pub async fn run(args: &Args) -> (Report, bool) {
         let r = isolation::isolation(&sizes, &mut report).await;
         note(&mut report, "isolation", r);
     }
+    if want(Scenario::Record) {
+        eprintln!("running record ...");
+        let r = record::record(&sizes, &mut report).await;
+        note(&mut report, "record", r);
+    }
     if want(Scenario::Burst) {
         eprintln!("running burst ...");
         let r = scenarios::burst(&sizes, &mut report).await;
         note(&mut report, "burst", r);
+    }
+    if want(Scenario::Fanout) {
+        eprintln!("running fanout ...");
+        let r = fanout::fanout(&sizes, args.state_interval_ms, &mut report).await;
+        note(&mut report, "fanout", r);
     }
     report
         .header

@@ -33,6 +33,8 @@ pub struct Sizes {
     pub peer_events: u64,
     /// Events of each pass of the decode-only measurement.
     pub decode_events: u64,
+    /// Events of each fan-out run (at 1 M/s, a second per million).
+    pub fanout_events: u64,
 }
 
 impl Sizes {
@@ -50,6 +52,7 @@ impl Sizes {
                 burst_events: 1_000_000,
                 peer_events: 200_000,
                 decode_events: 200_000,
+                fanout_events: 1_000_000,
             }
         } else {
             Sizes {
@@ -62,6 +65,7 @@ impl Sizes {
                 burst_events: 1_000_000,
                 peer_events: 2_000_000,
                 decode_events: 2_000_000,
+                fanout_events: 5_000_000,
             }
         };
         Sizes {

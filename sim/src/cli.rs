@@ -68,9 +68,21 @@ pub struct SimArgs {
     /// Trades per feed before the script ends (endless without it).
     #[arg(long)]
     total: Option<u64>,
+    /// Also inject options flow (premium whales, sweeps, volume over open
+    /// interest) on contracts of their own in the options feed.
+    #[arg(long)]
+    flow: bool,
     /// Hold every REST answer back this long, e.g. `30s` to make REST hang.
     #[arg(long, value_parser = humantime::parse_duration)]
     rest_delay: Option<Duration>,
+    /// Serve this recording (`tapewatch run --record`) as a live Polygon
+    /// feed, each recorded feed at `/<feed>`, instead of the script.
+    #[arg(long, value_name = "PATH")]
+    replay: Option<std::path::PathBuf>,
+    /// With --replay: 1 is the original pace, K is K times faster, 0 as fast
+    /// as the socket takes the frames.
+    #[arg(long, default_value_t = 1.0, requires = "replay")]
+    speed: f64,
     #[command(flatten)]
     faults: FaultArgs,
 }
@@ -155,10 +167,15 @@ pub async fn serve(args: SimArgs, shutdown: impl std::future::Future<Output = ()
     let script = ScriptConfig {
         seed: args.seed,
         total_events: args.total,
+        flow: args.flow,
         ..ScriptConfig::default()
     };
     if let Some(count) = args.print_script {
         return if print_script(&script, count) { 0 } else { 1 };
+    }
+    if let Some(path) = args.replay.clone() {
+        let key = args.key.clone().map(ApiKey::new);
+        return super::tape::serve(path, args.bind, key, args.speed, shutdown).await;
     }
     let config = SimConfig {
         provider: args.provider.into(),

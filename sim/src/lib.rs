@@ -33,6 +33,7 @@ mod connection_log;
 mod fault_plan;
 mod faults;
 mod feed;
+mod flow_schedule;
 mod garbage;
 mod handle;
 mod instruments;
@@ -44,8 +45,10 @@ mod rest_faults;
 mod schedule;
 mod script;
 mod sim_event;
+mod snapshot_data;
 mod stats;
 mod subscriptions;
+pub mod tape;
 mod tls;
 mod wire;
 
@@ -61,6 +64,8 @@ mod detector_check;
 mod fault_tests;
 #[cfg(test)]
 mod feed_tests;
+#[cfg(test)]
+mod flow_schedule_tests;
 #[cfg(test)]
 mod garbage_tests;
 #[cfg(test)]
@@ -88,6 +93,9 @@ use tokio::sync::watch;
 pub use alpaca_feed::{AlpacaFeed, TEST_SYMBOL};
 pub use connection_log::{ConnectionRecord, Ending};
 pub use faults::{Faults, DEFAULT_OVERSIZE_BYTES, MAX_CONNECTIONS_MESSAGE};
+pub use flow_schedule::{
+    flow_injections, FLOW_CONTRACTS, FLOW_KINDS, FLOW_OPEN_INTEREST, OTHER_OPEN_INTEREST,
+};
 pub use garbage::GarbageKind;
 pub use handle::SimHandle;
 pub use instruments::{Instrument, Market};

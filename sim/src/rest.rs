@@ -1,6 +1,7 @@
 //! The simulated Polygon REST endpoints used for enrichment:
-//! `GET /v3/reference/options/contracts/{ticker}` and
-//! `GET /v3/reference/tickers/{ticker}`.
+//! `GET /v3/reference/options/contracts/{ticker}`,
+//! `GET /v3/reference/tickers/{ticker}`, and the option contract snapshot
+//! `GET /v3/snapshot/options/{underlying}/{contract}`.
 //!
 //! The key is read from `Authorization: Bearer KEY` or `?apiKey=KEY`. Error
 //! bodies follow the service: 401 answers use an `error` field, 404 answers a
@@ -20,6 +21,7 @@ use tapewatch_actors::secret::ApiKey;
 use super::fault_plan::FaultPlan;
 use super::reference_data::{parse_occ, ticker_results};
 use super::rest_faults::injected_error;
+use super::snapshot_data::snapshot_results;
 use super::stats::SimStats;
 
 /// What the REST handlers share.
@@ -38,7 +40,24 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         "/v3/reference/options/contracts/{ticker}",
         web::get().to(options_contract),
     )
-    .route("/v3/reference/tickers/{ticker}", web::get().to(ticker));
+    .route("/v3/reference/tickers/{ticker}", web::get().to(ticker))
+    .route(
+        "/v3/snapshot/options/{underlying}/{contract}",
+        web::get().to(option_snapshot),
+    );
+}
+
+async fn option_snapshot(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    shared: web::Data<RestShared>,
+) -> HttpResponse {
+    let (underlying, contract) = path.into_inner();
+    answer(&req, &shared, |request_id| match parse_occ(&contract) {
+        Some(c) if c.root == underlying => ok(request_id, snapshot_results(&c)),
+        _ => not_found(request_id, "Contract not found."),
+    })
+    .await
 }
 
 async fn options_contract(

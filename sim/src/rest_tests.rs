@@ -174,3 +174,36 @@ async fn injected_statuses_come_first_then_normal_answers() {
     assert_eq!(SimStats::get(&sim.stats.rest_requests), 3);
     sim.stop().await;
 }
+
+#[actix::test]
+async fn option_snapshots_answer_in_the_documented_shape() {
+    let sim = start_sim(keyed()).await;
+    let path = "/v3/snapshot/options/AMZN/O:AMZN261218C00250000";
+    let (status, _, body) = get(&sim, path, Some("k3y")).await;
+    assert_eq!(status, 200);
+    let results = &body["results"];
+    for key in [
+        "break_even_price",
+        "day",
+        "details",
+        "greeks",
+        "implied_volatility",
+        "last_quote",
+        "open_interest",
+        "underlying_asset",
+    ] {
+        assert!(results.get(key).is_some(), "{key} missing: {results}");
+    }
+    assert_eq!(results["open_interest"], super::FLOW_OPEN_INTEREST);
+    assert_eq!(results["details"]["shares_per_contract"], 100);
+    assert_eq!(results["details"]["contract_type"], "call");
+    assert_eq!(results["underlying_asset"]["ticker"], "AMZN");
+    assert!(results["day"]["volume"].is_u64());
+    let other = "/v3/snapshot/options/NVDA/O:NVDA261218C00500000";
+    let (_, _, body) = get(&sim, other, Some("k3y")).await;
+    assert_eq!(body["results"]["open_interest"], super::OTHER_OPEN_INTEREST);
+    // The underlying in the path must be the contract's.
+    let wrong = "/v3/snapshot/options/AAPL/O:NVDA261218C00500000";
+    assert_eq!(get(&sim, wrong, Some("k3y")).await.0, 404);
+    assert_eq!(get(&sim, path, Some("wrong")).await.0, 401);
+}

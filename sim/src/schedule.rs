@@ -11,7 +11,7 @@
 //! Injection `n` (from 0) starts at trade index
 //! `anomaly_start + n * interval`, where `interval` is `anomaly_every` raised to
 //! at least `BURST_TRADES + 1` so that a burst never overlaps the next
-//! injection. Its kind is `AnomalyKind::ALL[n % 3]` and its instrument is
+//! injection. Its kind is `AnomalyKind::STATISTICAL[n % 3]` and its instrument is
 //! instrument `n % 8` of the market. Because 3 and 8 are coprime, every
 //! (instrument, kind) pair occurs once in each run of 24 injections; with the
 //! default spacing that is about 7.5 minutes of event time, far beyond the
@@ -58,6 +58,10 @@ pub struct ScriptConfig {
     /// Whether a quote follows about every second trade. Default true. Trades
     /// are identical either way: quotes draw from their own random stream.
     pub quotes: bool,
+    /// Whether the options market also injects options flow (premium
+    /// whales, sweeps, volume over open interest; see `flow_schedule.rs`).
+    /// Default false; the trades are the same either way.
+    pub flow: bool,
 }
 
 impl Default for ScriptConfig {
@@ -70,6 +74,7 @@ impl Default for ScriptConfig {
             anomaly_every: 2000,
             total_events: None,
             quotes: true,
+            flow: false,
         }
     }
 }
@@ -104,6 +109,8 @@ impl Injection {
         match self.kind {
             AnomalyKind::TradeBurst => BURST_TRADES,
             AnomalyKind::VolumeSpike | AnomalyKind::PriceJump => 1,
+            // Flow injections add events between trades.
+            AnomalyKind::Premium | AnomalyKind::Sweep | AnomalyKind::VolumeOverOi => 0,
         }
     }
 }
@@ -125,18 +132,18 @@ pub(crate) fn slot(cfg: &ScriptConfig, market: Market, n: u64) -> Option<Slot> {
         .checked_mul(cfg.injection_interval())
         .and_then(|offset| cfg.anomaly_start.checked_add(offset))?;
     let instruments = market.instruments().len() as u64;
-    let kinds = AnomalyKind::ALL.len() as u64;
+    let kinds = AnomalyKind::STATISTICAL.len() as u64;
     Some(Slot {
         index,
         instrument: (n % instruments) as usize,
-        kind: AnomalyKind::ALL[(n % kinds) as usize],
+        kind: AnomalyKind::STATISTICAL[(n % kinds) as usize],
     })
 }
 
 /// Event time of trade `index`, following the rules in the module docs.
 pub fn trade_time_ms(cfg: &ScriptConfig, market: Market, index: u64) -> i64 {
     let mut burst_trades_so_far: u64 = 0;
-    let kinds = AnomalyKind::ALL.len() as u64;
+    let kinds = AnomalyKind::STATISTICAL.len() as u64;
     // Bursts are the injections whose number n is 2 modulo 3.
     let mut n = 2;
     while let Some(s) = slot(cfg, market, n) {
@@ -171,7 +178,7 @@ pub fn injections(cfg: &ScriptConfig, market: Market, trades: u64) -> Vec<Inject
         }
         let last_index = match s.kind {
             AnomalyKind::TradeBurst => s.index.saturating_add(BURST_TRADES - 1),
-            AnomalyKind::VolumeSpike | AnomalyKind::PriceJump => s.index,
+            _ => s.index,
         };
         out.push(Injection {
             index: s.index,

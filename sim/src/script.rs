@@ -15,6 +15,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tapewatch_actors::messages::AnomalyKind;
 
+use std::collections::VecDeque;
+
+use super::flow_schedule::{flow_events, flow_slot, FlowCounters};
 use super::instruments::{Instrument, Market, OPTION_EXCHANGES, STOCK_EXCHANGES};
 use super::schedule::{slot, ScriptConfig, Slot, BURST_STEP_MS, BURST_TRADES, PRICE_JUMP};
 use super::sim_event::{SimEvent, SimQuote, SimTrade};
@@ -71,6 +74,10 @@ pub struct Script {
     pending_quote: Option<SimQuote>,
     quote_sequence: u64,
     trade_id: u64,
+    next_flow_number: u64,
+    next_flow: Option<(u64, usize)>,
+    pending_flow: VecDeque<SimEvent>,
+    flow_counters: FlowCounters,
 }
 
 impl Script {
@@ -97,6 +104,10 @@ impl Script {
             })
             .collect();
         let next_slot = slot(&cfg, market, 0);
+        let next_flow = match market {
+            Market::Options => flow_slot(&cfg, 0),
+            Market::Stocks => None,
+        };
         Script {
             last_time_ms: cfg.base_time_ms,
             cfg,
@@ -113,6 +124,10 @@ impl Script {
             pending_quote: None,
             quote_sequence: 0,
             trade_id: 0,
+            next_flow_number: 0,
+            next_flow,
+            pending_flow: VecDeque::new(),
+            flow_counters: FlowCounters::default(),
         }
     }
 
@@ -132,9 +147,18 @@ impl Script {
         if let Some(quote) = self.pending_quote.take() {
             return Some(SimEvent::Quote(quote));
         }
+        if let Some(event) = self.pending_flow.pop_front() {
+            return Some(event);
+        }
         let trade = self.next_trade()?;
         if self.cfg.quotes && self.quote_rng.random_bool(0.5) {
             self.pending_quote = Some(self.quote_after(&trade));
+        }
+        if let Some((_, k)) = self.next_flow.filter(|(i, _)| *i == trade.index) {
+            self.next_flow_number += 1;
+            self.next_flow = flow_slot(&self.cfg, self.next_flow_number);
+            let events = flow_events(k, &trade, &mut self.flow_counters, &mut self.quote_sequence);
+            self.pending_flow.extend(events);
         }
         Some(SimEvent::Trade(trade))
     }

@@ -151,6 +151,7 @@ fn injected_trades_look_as_documented() {
                         BURST_STEP_MS
                     );
                 }
+                other => panic!("the statistical schedule listed {other:?}"),
             }
         }
     }

@@ -77,6 +77,7 @@ async fn the_wire_carries_every_scheduled_injection() {
                 AnomalyKind::VolumeSpike => assert_eq!(trade["s"], market.spike_size()),
                 AnomalyKind::PriceJump => assert_price_jumped(&trades, injection.index as usize),
                 AnomalyKind::TradeBurst => assert_burst(&trades, injection.index as usize),
+                other => panic!("the statistical schedule listed {other:?}"),
             }
         }
     }

@@ -4,7 +4,8 @@
 //! where its messages go.
 //!
 //! Each is a method of [`Wiring`] (`app/wiring.rs`), which carries what every
-//! stage shares while the topology is built.
+//! stage shares while the topology is built. A feed's own stages (its
+//! MessageHandler, WsSession and recorder) are in `stages/feed.rs`.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock};
@@ -13,22 +14,22 @@ use actix::prelude::*;
 use dashmap::DashMap;
 use tapewatch_actors::alert_ring::{AlertRing, RingSink};
 use tapewatch_actors::anomaly_detector::{AnomalyDetector, DetectorDeps};
-use tapewatch_actors::message_handler::{HandlerDeps, MessageHandler};
-use tapewatch_actors::messages::{EnrichRequest, Events, Output, RawFrame};
-use tapewatch_actors::provider::Provider;
+use tapewatch_actors::messages::{EnrichRequest, Events, Output, SnapshotRequest};
 use tapewatch_actors::rest_fetcher::{RestClient, RestFetcher, RestFetcherDeps};
-use tapewatch_actors::secret::{ApiKey, Credentials};
+use tapewatch_actors::secret::ApiKey;
 use tapewatch_actors::sink::LineSink;
 use tapewatch_actors::stage::{Fanout, Slot, StageSender};
-use tapewatch_actors::subscription_store::SubscriptionStore;
-use tapewatch_actors::ws_session::{GetSessionState, SessionDeps, SessionShared, WsSession};
 
 use super::supervise::{bounded, child, child_also, AddrSlot};
 use super::wiring::Wiring;
+
+mod feed;
 use super::StartError;
 use crate::config::Config;
+use crate::http::hub_state::StateSettings;
 use crate::http::Hub;
 use crate::sinks::SinkSpec;
+pub(super) use feed::FeedSpec;
 
 impl Wiring {
     /// One supervised line sink per spec, on the io arbiter; each writes on
@@ -91,6 +92,7 @@ impl Wiring {
     pub fn hub(
         &mut self,
         mailbox: usize,
+        settings: StateSettings,
         outputs: &mut Fanout<Output>,
     ) -> Result<(AddrSlot<Hub>, StageSender<Events>), StartError> {
         let metrics = self.metrics.clone();
@@ -106,7 +108,7 @@ impl Wiring {
             |a: &Addr<Hub>| a.clone().recipient::<Output>(),
             move || {
                 let metrics = metrics.clone();
-                bounded(&arb, mailbox.max(1), move || Hub::new(metrics))
+                bounded(&arb, mailbox.max(1), move || Hub::new(metrics, settings))
             },
             move |a: &Addr<Hub>| {
                 let to = a.clone().recipient::<Events>();
@@ -127,14 +129,15 @@ impl Wiring {
         ))
     }
 
-    /// RestFetcher, fed by the detector. The client is built once (the only
-    /// fallible step) and the TTL cache outlives restarts.
+    /// RestFetcher, fed by the detector with alerts to enrich and contracts
+    /// whose snapshot it wants. The client is built once (the only fallible
+    /// step) and the TTL cache outlives restarts.
     pub fn rest_fetcher(
         &mut self,
         config: &Config,
         key: Option<ApiKey>,
         outputs: &Fanout<Output>,
-    ) -> Result<(StageSender<EnrichRequest>, AddrSlot<RestFetcher>), StartError> {
+    ) -> Result<(RestStages, AddrSlot<RestFetcher>), StartError> {
         let client = RestClient::new(&config.rest, key, &self.metrics)
             .map_err(|e| StartError::Config(format!("cannot build the REST client: {e}")))?;
         let gauge = self.gauges.rest.for_actor();
@@ -148,7 +151,9 @@ impl Wiring {
             unanswered: Arc::default(),
         };
         let (arb, queue) = (self.io.handle(), self.queues.rest_queue);
-        let (slot, addr) = child(
+        let snapshots: Arc<OnceLock<Slot<SnapshotRequest>>> = Arc::default();
+        let snap = snapshots.clone();
+        let (slot, addr) = child_also(
             &mut self.children,
             "rest_fetcher".into(),
             Some(gauge.clone()),
@@ -157,8 +162,23 @@ impl Wiring {
                 let deps = deps.clone();
                 bounded(&arb, queue, move || RestFetcher::new(deps))
             },
+            move |a: &Addr<RestFetcher>| {
+                let to = a.clone().recipient::<SnapshotRequest>();
+                match snap.get() {
+                    Some(slot) => slot.set(to),
+                    None => drop(snap.set(Slot::new(to))),
+                }
+            },
         );
-        Ok((StageSender::with_slot(slot, gauge), addr))
+        let snapshots = snapshots
+            .get()
+            .cloned()
+            .ok_or_else(|| StartError::Config("the REST fetcher did not start".into()))?;
+        let stages = RestStages {
+            enrich: StageSender::with_slot(slot, gauge.clone()),
+            snapshots: StageSender::with_slot(snapshots, gauge),
+        };
+        Ok((stages, addr))
     }
 
     /// AnomalyDetector, fed by every feed's handler. Per-symbol baselines are
@@ -167,7 +187,7 @@ impl Wiring {
         &mut self,
         config: &Config,
         outputs: &Fanout<Output>,
-        rest: StageSender<EnrichRequest>,
+        rest: RestStages,
     ) -> StageSender<Events> {
         let gauge = self.gauges.detector.for_actor();
         let deps = DetectorDeps {
@@ -175,7 +195,8 @@ impl Wiring {
             metrics: self.metrics.clone(),
             gauge: gauge.clone(),
             outputs: outputs.clone(),
-            enrich: Some(rest),
+            enrich: Some(rest.enrich),
+            snapshots: Some(rest.snapshots),
             ids: Arc::new(AtomicU64::new(0)),
         };
         let (arb, queue) = (self.hot.handle(), self.queues.detector_queue);
@@ -206,89 +227,13 @@ impl Wiring {
         self.subscribers(subscribers, &mut events);
         events
     }
-
-    /// One feed: its MessageHandler, then the WsSession that feeds it. The
-    /// subscription set and gap history live in `SessionShared` and survive
-    /// restarts of either.
-    pub fn feed(
-        &mut self,
-        config: &Config,
-        feed: FeedSpec,
-        events: &Fanout<Events>,
-        outputs: &Fanout<Output>,
-    ) -> AddrSlot<WsSession> {
-        let store =
-            (config.state.dir.as_deref()).map(|dir| SubscriptionStore::new(dir, &feed.name));
-        let topics = match &store {
-            Some(store) => store.load_or(feed.subscribe),
-            None => feed.subscribe,
-        };
-        let shared = SessionShared::new(topics);
-        let gauge = self.gauges.handler.for_actor();
-        let handler = HandlerDeps {
-            feed: feed.name.clone(),
-            provider: feed.provider.clone(),
-            metrics: self.metrics.clone(),
-            gauge: gauge.clone(),
-            events: events.clone(),
-            outputs: outputs.clone(),
-            shared: shared.clone(),
-            staleness: config.staleness.clone(),
-        };
-        let arb = self
-            .decode
-            .as_ref()
-            .map_or_else(|| self.hot.handle(), Arbiter::handle);
-        let queue = self.queues.handler_queue;
-        let (frames, _) = child(
-            &mut self.children,
-            format!("message_handler:{}", feed.name),
-            Some(gauge.clone()),
-            |a: &Addr<MessageHandler>| a.clone().recipient::<RawFrame>(),
-            move || {
-                let deps = handler.clone();
-                bounded(&arb, queue, move || MessageHandler::new(deps))
-            },
-        );
-        let session = SessionDeps {
-            feed: feed.name.clone(),
-            url: feed.url,
-            shared,
-            provider: feed.provider,
-            credentials: feed.credentials,
-            connection: config.connection.clone(),
-            tls: feed.tls,
-            frames: StageSender::with_slot(frames, gauge),
-            outputs: outputs.clone(),
-            on_fatal: Some(self.feed_stops.clone()),
-            store,
-            metrics: self.metrics.clone(),
-        };
-        let arb = self.hot.handle();
-        let (_, addr) = child(
-            &mut self.children,
-            format!("ws_session:{}", feed.name),
-            // The session's own mailbox only carries control messages, sent
-            // and answered, not shed.
-            None,
-            |a: &Addr<WsSession>| a.clone().recipient::<GetSessionState>(),
-            move || {
-                let deps = session.clone();
-                bounded(&arb, 64, move || WsSession::new(deps))
-            },
-        );
-        addr
-    }
 }
 
-/// Everything one feed's stages are built from.
-pub(super) struct FeedSpec {
-    pub name: Arc<str>,
-    pub url: String,
-    pub subscribe: Vec<String>,
-    /// One provider instance per feed: a provider may keep per-connection
-    /// protocol state (Alpaca remembers how each topic was spelled).
-    pub provider: Arc<dyn Provider>,
-    pub credentials: Credentials,
-    pub tls: Arc<rustls::ClientConfig>,
+/// The two ways into RestFetcher: alerts to enrich, and contracts whose
+/// snapshot the detector wants. Both share the `rest` stage's gauge.
+pub struct RestStages {
+    /// Alerts to enrich.
+    pub enrich: StageSender<EnrichRequest>,
+    /// Contract snapshots to fetch.
+    pub snapshots: StageSender<SnapshotRequest>,
 }

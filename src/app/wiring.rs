@@ -8,6 +8,7 @@ use actix::prelude::*;
 use tapewatch_actors::guardian::Child;
 use tapewatch_actors::messages::Fatal;
 use tapewatch_actors::metrics::Metrics;
+use tapewatch_actors::recorder::Recorder;
 use tapewatch_actors::stage::{Fanout, StageGauge, StageSender};
 
 use super::feed_stops::FeedStops;
@@ -53,6 +54,8 @@ pub(super) struct Wiring {
     /// Where sessions report that their feed stopped for good.
     pub feed_stops: Recipient<Fatal>,
     pub children: Vec<Box<dyn Child>>,
+    /// Each recording feed's recorder, closed at shutdown.
+    pub recorders: Vec<Recorder>,
 }
 
 impl Wiring {
@@ -71,6 +74,7 @@ impl Wiring {
             feed_stops: FeedStops::new(feeds, relay.clone()).start().recipient(),
             relay,
             children: Vec::new(),
+            recorders: Vec::new(),
         }
     }
 

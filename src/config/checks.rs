@@ -45,7 +45,7 @@ fn feed_names(config: &Config) -> Option<(String, String)> {
 /// for a subscription change at run time; a typo is refused before the
 /// feed connects, not discovered as a silent topic later.
 fn feed_topics(config: &Config) -> Option<(String, String)> {
-    let provider = tapewatch_actors::provider::by_name(&config.provider)?;
+    let provider = config.provider().ok()?;
     for (i, feed) in config.feeds.iter().enumerate() {
         for (j, topic) in feed.subscribe.iter().enumerate() {
             if provider.topic_of(topic.trim()).is_none() {
@@ -151,6 +151,19 @@ fn rules(c: &Config) -> Vec<Rule> {
             rest.retry_max_ms >= rest.retry_base_ms,
             "must be at least rest.retry_base_ms",
         ),
+        // [record]
+        (
+            "record.level",
+            (1..=19).contains(&c.record.level),
+            "must be between 1 and 19",
+        ),
+        ("record.frame_ms", c.record.frame_ms >= 1, AT_LEAST_ONE),
+        (
+            "record.frame_bytes",
+            c.record.frame_bytes >= 4096,
+            "must be at least 4096",
+        ),
+        ("record.queue", c.record.queue >= 1, AT_LEAST_ONE),
     ]
 }
 

@@ -3,6 +3,10 @@
 //! file (or `command line`) and the key, and the process exits with status 2.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tapewatch_actors::provider::generic::Generic;
+use tapewatch_actors::provider::{by_name, Provider};
 
 use super::Config;
 
@@ -76,6 +80,42 @@ impl Config {
         tapewatch_actors::provider::by_name(&self.provider)?.default_url(&feed.name)
     }
 
+    /// The configured provider: a built-in one by name, or the generic
+    /// provider compiled from `[generic]`. The error is (dotted key, why).
+    pub fn provider(&self) -> Result<Arc<dyn Provider>, (String, String)> {
+        if self.provider != "generic" {
+            if self.generic.is_some() {
+                return Err((
+                    "generic".into(),
+                    format!(
+                        "is only read with provider = \"generic\" (provider is `{}`)",
+                        self.provider
+                    ),
+                ));
+            }
+            return by_name(&self.provider).ok_or_else(|| {
+                (
+                    "provider".into(),
+                    "unknown provider (known: polygon, massive, alpaca, generic)".into(),
+                )
+            });
+        }
+        let Some(spec) = &self.generic else {
+            return Err((
+                "generic".into(),
+                "provider = \"generic\" needs a [generic] section describing the protocol".into(),
+            ));
+        };
+        let generic = Generic::compile(spec)
+            .map_err(|e| (format!("generic.{}", e.key), e.message.clone()))?;
+        for (i, feed) in self.feeds.iter().enumerate() {
+            generic
+                .check_url(&feed.url, "url")
+                .map_err(|e| (format!("feeds[{i}].url"), e.message))?;
+        }
+        Ok(Arc::new(generic))
+    }
+
     /// Checks values that parse but cannot work.
     pub fn validate(&self, file: &str) -> Result<(), ConfigError> {
         let invalid = |key: String, message: &str| ConfigError::Invalid {
@@ -83,11 +123,8 @@ impl Config {
             key,
             message: message.to_owned(),
         };
-        if tapewatch_actors::provider::by_name(&self.provider).is_none() {
-            return Err(invalid(
-                "provider".into(),
-                "unknown provider (known: polygon, massive, alpaca)",
-            ));
+        if let Err((key, message)) = self.provider() {
+            return Err(invalid(key, &message));
         }
         if self.feeds.is_empty() {
             return Err(invalid("feeds".into(), "at least one feed is needed"));

@@ -146,6 +146,22 @@ fn values_that_parse_but_cannot_work_name_their_key() {
             "detector.max_symbols",
         ),
         ("[detector]\nsize_alpha = 1.5", "detector.size_alpha"),
+        (
+            "[detector]\nsweep_min_exchanges = 1",
+            "detector.sweep_min_exchanges",
+        ),
+        (
+            "[[detector.groups]]\nunderlyings = [\"SPY\"]\nsettings = { premim_min = 1 }",
+            "detector.groups[0].settings.premim_min",
+        ),
+        (
+            "[[detector.groups]]\nprefix = \"O:\"\n[[detector.groups]]\nasset_class = \"option\"\nsettings = { premium_min = 0 }",
+            "detector.groups[1].settings.premium_min",
+        ),
+        (
+            "[[detector.groups]]\nname = \"all\"\nsettings = { premium_min = 5 }",
+            "detector.groups[0]",
+        ),
         ("[rest]\ntimeout_ms = 0", "rest.timeout_ms"),
         (
             "[rest]\ntimeout_ms = 5000\ndeadline_ms = 100",
@@ -218,4 +234,84 @@ fn a_provider_without_feeds_gets_its_own_default_feed() {
     let mut c = Config::parse("provider = \"massive\"").expect("parses");
     c.settle_default_feed();
     assert_eq!(c.feeds[0].url, "wss://socket.massive.com/stocks");
+}
+
+#[test]
+fn the_generic_examples_are_valid() {
+    // Their secrets come from the environment; the check needs them set.
+    std::env::set_var("FINNHUB_TOKEN", "test-token");
+    std::env::set_var("KUCOIN_WS_TOKEN", "test-token");
+    for (name, text) in [
+        (
+            "generic-finnhub.toml",
+            include_str!("../../examples/generic-finnhub.toml"),
+        ),
+        (
+            "generic-kucoin.toml",
+            include_str!("../../examples/generic-kucoin.toml"),
+        ),
+    ] {
+        let c = Config::parse(text).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        c.validate(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+#[test]
+fn generic_protocol_errors_name_the_key() {
+    let base = |extra: &str| {
+        format!(
+            "provider = \"generic\"\n[[feeds]]\nname = \"f\"\nurl = \"ws://127.0.0.1:1/\"\nsubscribe = [\"AAPL\"]\n\
+             [generic.subscribe]\nmessage = '${{topics}}'\nunsubscribe = '${{topics}}'\n\
+             [generic.data.trade]\nsymbol = \"/s\"\nprice = \"/p\"\nsize = \"/v\"\ntime = \"/t\"\n{extra}"
+        )
+    };
+    let ok = Config::parse(&base("")).expect("parses");
+    ok.validate("f")
+        .expect("a minimal generic protocol is valid");
+    let cases = [
+        (
+            "time_unit = \"fortnights\"",
+            "generic.data.trade.time_unit",
+            "not a time unit",
+        ),
+        (
+            "[generic.data]\nevents = \"data\"",
+            "generic.data.events",
+            "RFC 6901",
+        ),
+        (
+            "[[generic.handshake]]\nsend = '${capture.x}'",
+            "generic.handshake[0].send",
+            "captures `x`",
+        ),
+        (
+            "[[generic.handshake]]\nsend = '${env:TAPEWATCH_TEST_UNSET_VARIABLE}'",
+            "generic.handshake[0].send",
+            "is not set",
+        ),
+    ];
+    for (extra, key, why) in cases {
+        let c = Config::parse(&base(extra)).unwrap_or_else(|e| panic!("{extra}: {e:?}"));
+        match c.validate("f") {
+            Err(ConfigError::Invalid {
+                key: k, message, ..
+            }) => {
+                assert_eq!(k, key, "{extra}: {message}");
+                assert!(message.contains(why), "{extra}: {message}");
+            }
+            other => panic!("{extra}: {other:?}"),
+        }
+    }
+    let c = Config::parse("provider = \"generic\"").expect("parses");
+    let err = c.validate("f").expect_err("needs [generic]");
+    assert!(err.to_string().contains("key `generic`"), "{err}");
+    let c = Config::parse(&base("").replace("generic\"\n", "polygon\"\n")).expect("parses");
+    let err = c.validate("f").expect_err("[generic] without the provider");
+    assert!(err.to_string().contains("only read with"), "{err}");
+    let c = Config::parse(
+        &base("").replace("127.0.0.1:1/", "h/?t=${env:TAPEWATCH_TEST_UNSET_VARIABLE}"),
+    )
+    .expect("parses");
+    let err = c.validate("f").expect_err("an unset variable in the URL");
+    assert!(err.to_string().contains("feeds[0].url"), "{err}");
 }

@@ -7,6 +7,9 @@
 //! after a slow one is answered first; every reply carries its request's id.
 //! A token bucket limits requests; a client refused more than a burst's worth
 //! of requests within about a second is flooding and is closed with 1008.
+//! State topics do not come through the mailbox: the hub wakes the client,
+//! which then takes the current values from its queue (see
+//! `client_state.rs`).
 
 use std::cell::Cell;
 use std::future::Future;
@@ -17,9 +20,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use actix_http::ws::Item;
 use actix_web::{web, HttpRequest, HttpResponse};
-use actix_web_actors::ws::{self, Message, ProtocolError, WebsocketContext};
+use actix_web_actors::ws::{self, WebsocketContext};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde::Serialize;
 use serde_json::Value;
@@ -50,26 +52,38 @@ pub struct ClientSettings {
     /// Burst size; also how many refused requests within about a second end
     /// the connection.
     pub burst: NonZeroU32,
+    /// The socket's kernel send buffer, in bytes (0: the system's default).
+    pub send_buffer: usize,
 }
 
 /// The per-connection actor.
 pub struct Client {
-    link: Arc<Link>,
+    pub(super) link: Arc<Link>,
     hub: Addr<Hub>,
     pipeline: PipelineHandle,
-    metrics: Metrics,
+    pub(super) metrics: Metrics,
     limiter: DefaultDirectRateLimiter,
     /// Refusals allowed: a second bucket, of `burst` per second, drained by
     /// every refused request. Emptying it means the client keeps sending far
     /// past its limit, not that it overshot once.
     refusals: DefaultDirectRateLimiter,
     in_flight: usize,
-    heard: Instant,
+    /// Topic requests waiting for the hub: state values wait until they are
+    /// answered, so a snapshot never comes before its subscription's reply.
+    pub(super) asking: usize,
+    /// When a throttled state value falls due, if a drain is scheduled.
+    pub(super) drain_at: Option<Instant>,
+    /// The number of the ping sent after the last batch of state values ...
+    pub(super) state_ping: u64,
+    /// ... and when, until its pong says the peer has read the batch (see
+    /// `client_state.rs`).
+    pub(super) state_ping_at: Option<Instant>,
+    pub(super) heard: Instant,
     _permit: ClientPermit,
 }
 
 impl Client {
-    fn close(&mut self, why: Ending, ctx: &mut WebsocketContext<Self>) {
+    pub(super) fn close(&mut self, why: Ending, ctx: &mut WebsocketContext<Self>) {
         self.link.end(why);
         // The reason that was recorded first decides the close code.
         let why = self.link.ending().unwrap_or(why);
@@ -79,7 +93,7 @@ impl Client {
         ctx.stop();
     }
 
-    fn request(&mut self, text: &str, ctx: &mut WebsocketContext<Self>) {
+    pub(super) fn request(&mut self, text: &str, ctx: &mut WebsocketContext<Self>) {
         if self.limiter.check().is_err() {
             self.metrics.ws_request_errors("rate_limited").inc();
             if self.refusals.check().is_err() {
@@ -102,32 +116,35 @@ impl Client {
         };
         let (id, client) = (request.id, self.link.id);
         match request.action {
-            Action::Subscribe(add) => {
+            Action::Subscribe(sub) => {
                 let change = ChangeTopics {
                     client,
-                    add,
-                    remove: Vec::new(),
+                    add: sub.topics,
+                    min_gap: sub.min_gap,
+                    on_lag: sub.on_lag,
+                    ..ChangeTopics::default()
                 };
                 self.ask_hub(id, change, ctx);
             }
             Action::Unsubscribe(remove) => {
                 let change = ChangeTopics {
                     client,
-                    add: Vec::new(),
                     remove,
+                    ..ChangeTopics::default()
                 };
                 self.ask_hub(id, change, ctx);
             }
+            Action::Stats => ctx.text(protocol::ok(&id, "stats", self.stats())),
             Action::Subscriptions => self.ask_hub(id, Topics(client), ctx),
             Action::Status => {
                 let p = self.pipeline.clone();
                 let status = async move { Ok::<_, String>(routes::feed_status(&p).await) };
-                self.answer_later(id, "status", status, ctx);
+                let _ = self.answer_later(id, "status", status, ctx);
             }
             Action::Contract(ticker) => {
                 let p = self.pipeline.clone();
                 let lookup = async move { p.lookup(&ticker).await.map_err(|e| e.to_string()) };
-                self.answer_later(id, "contract", lookup, ctx);
+                let _ = self.answer_later(id, "contract", lookup, ctx);
             }
         }
     }
@@ -144,23 +161,29 @@ impl Client {
                 Err(_) => Err("the server is busy; try again".to_owned()),
             }
         };
-        self.answer_later(id, "topics", answer, ctx);
+        if self.answer_later(id, "topics", answer, ctx) {
+            self.asking += 1;
+        }
     }
 
-    /// Runs `answer` without holding up other requests, then replies with `id`.
+    /// Runs `answer` without holding up other requests, then replies with
+    /// `id`; false when refused because too many are in flight. A topic
+    /// request (`key` "topics") lets held-back state values go once answered.
     fn answer_later<T, F>(
         &mut self,
         id: Value,
         key: &'static str,
         answer: F,
         ctx: &mut WebsocketContext<Self>,
-    ) where
+    ) -> bool
+    where
         T: Serialize + 'static,
         F: Future<Output = Result<T, String>> + 'static,
     {
         if self.in_flight >= MAX_IN_FLIGHT {
             let message = format!("too many requests in flight (at most {MAX_IN_FLIGHT})");
-            return ctx.text(protocol::error(&Some(id), &message));
+            ctx.text(protocol::error(&Some(id), &message));
+            return false;
         }
         self.in_flight += 1;
         ctx.spawn(answer.into_actor(self).map(move |result, act, ctx| {
@@ -169,7 +192,12 @@ impl Client {
                 Ok(value) => protocol::ok(&id, key, value),
                 Err(e) => protocol::error(&Some(id), &e),
             });
+            if key == "topics" {
+                act.asking = act.asking.saturating_sub(1);
+                act.drain(ctx);
+            }
         }));
+        true
     }
 }
 
@@ -195,6 +223,7 @@ impl Actor for Client {
             }
             ctx.ping(b"");
         });
+        self.start_state_tick(ctx);
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
@@ -214,44 +243,14 @@ impl Handler<Push> for Client {
         if let Some(why) = self.link.ending() {
             return self.close(why, ctx);
         }
-        if let Push::Update(bytes) = push {
-            ctx.text(bytes);
-        }
-    }
-}
-
-impl StreamHandler<Result<Message, ProtocolError>> for Client {
-    fn handle(&mut self, msg: Result<Message, ProtocolError>, ctx: &mut Self::Context) {
-        self.heard = Instant::now();
-        match msg {
-            Ok(Message::Text(text)) => self.request(&text, ctx),
-            Ok(Message::Binary(_)) | Ok(Message::Continuation(Item::FirstBinary(_))) => {
-                self.metrics.ws_request_errors("malformed").inc();
-                ctx.text(protocol::error(
-                    &None,
-                    "binary frames are not supported; send JSON text",
-                ));
+        match push {
+            Push::Update(bytes) => ctx.text(bytes),
+            Push::AfterGap { dropped, update } => {
+                ctx.text(protocol::lagged(dropped));
+                ctx.text(update);
             }
-            Ok(Message::Continuation(Item::FirstText(_))) => {
-                self.metrics.ws_request_errors("malformed").inc();
-                ctx.text(protocol::error(
-                    &None,
-                    "fragmented messages are not supported",
-                ));
-            }
-            Ok(Message::Ping(payload)) => ctx.pong(&payload),
-            Ok(Message::Close(reason)) => {
-                // Answer the peer's close frame with its own reason, as the
-                // protocol asks, then stop.
-                self.link.end(Ending::Closed);
-                ctx.close(reason);
-                ctx.stop();
-            }
-            Ok(Message::Pong(_) | Message::Continuation(_) | Message::Nop) => {}
-            Err(e) => {
-                tracing::debug!(client = self.link.id, error = %e, "downstream protocol error");
-                self.close(Ending::Error, ctx);
-            }
+            Push::Wake => self.drain(ctx),
+            Push::Kick => {}
         }
     }
 }
@@ -275,6 +274,9 @@ pub async fn connect(
     let mut response = ws::handshake_with_protocols(&req, &[super::auth::WS_PROTOCOL])?;
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let socket = req.conn_data::<ConnSocket>().map(ConnSocket::handle);
+    if let Some(s) = socket.as_ref().filter(|_| state.settings.send_buffer > 0) {
+        s.set_send_buffer(state.settings.send_buffer);
+    }
     let metrics = state.pipeline.metrics.clone();
     let link = Arc::new(Link::new(id, socket, metrics.clone()));
     let settings = state.settings;
@@ -288,6 +290,10 @@ pub async fn connect(
         ),
         refusals: RateLimiter::direct(Quota::per_second(settings.burst)),
         in_flight: 0,
+        asking: 0,
+        drain_at: None,
+        state_ping: 0,
+        state_ping_at: None,
         heard: Instant::now(),
         _permit: permit,
     };

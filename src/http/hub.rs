@@ -6,7 +6,11 @@
 //! serialises each update once: every subscriber gets a clone of the same
 //! `ByteString`. Each client's mailbox is its bounded send queue; a `try_send`
 //! that finds it full means the client cannot keep up, and the hub disconnects
-//! it (see [`super::link`]) instead of waiting for it or buffering more.
+//! it (see [`super::link`]) instead of waiting for it or buffering more, or,
+//! when the client asked for `"on_lag":"notice"`, drops the update for it
+//! alone and tells it how many it lost with the next one that fits. State
+//! topics take another path that never fills the mailbox (see
+//! [`super::hub_state`]).
 //!
 //! The pipeline starts it under the guardian like its own actors: a hub that
 //! panics is restarted and its slots repointed. Its clients lived in the dead
@@ -15,7 +19,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use bytestring::ByteString;
@@ -23,8 +27,10 @@ use tapewatch_actors::events::Event;
 use tapewatch_actors::messages::{Events, Output};
 use tapewatch_actors::metrics::Metrics;
 
+use super::hub_state::StateSettings;
 use super::link::{Ending, Link};
-use super::protocol::{self, Topic};
+use super::protocol::{self, OnLag, Topic};
+use super::state::StateTable;
 use super::subscribers::Subscribers;
 
 pub use super::hub_messages::{
@@ -39,17 +45,26 @@ pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// How often clients whose actor vanished without saying so are forgotten.
 const SWEEP_EVERY: Duration = Duration::from_secs(5);
 
-struct Entry {
-    push: Recipient<Push>,
-    link: Arc<Link>,
-    topics: BTreeSet<Topic>,
+pub(super) struct Entry {
+    pub(super) push: Recipient<Push>,
+    pub(super) link: Arc<Link>,
+    pub(super) topics: BTreeSet<Topic>,
+    pub(super) on_lag: OnLag,
+    /// Event-topic updates dropped since the last one delivered (with
+    /// [`OnLag::Notice`]).
+    pub(super) gap: u64,
 }
 
 /// The fan-out actor.
 pub struct Hub {
-    metrics: Metrics,
-    clients: HashMap<u64, Entry>,
-    subscribers: Subscribers,
+    pub(super) metrics: Metrics,
+    pub(super) clients: HashMap<u64, Entry>,
+    pub(super) subscribers: Subscribers,
+    pub(super) state: StateTable,
+    pub(super) state_settings: StateSettings,
+    pub(super) last_publish: Instant,
+    /// When the next publish is scheduled, if one is.
+    pub(super) publish_at: Option<Instant>,
 }
 
 /// What happened to one delivery that did not go through.
@@ -61,35 +76,62 @@ enum Failed {
 impl Hub {
     /// Starts a hub on the current arbiter with room for `mailbox` messages
     /// from the pipeline.
-    pub fn start(mailbox: usize) -> Addr<Hub> {
+    pub fn start(mailbox: usize, settings: StateSettings) -> Addr<Hub> {
         Hub::create(move |ctx| {
             ctx.set_mailbox_capacity(mailbox.max(1));
-            Hub::new(Metrics::new())
+            Hub::new(Metrics::new(), settings)
         })
     }
 
     /// A hub without clients counting into `metrics`: what the pipeline
     /// starts, and restarts after a panic (its clients are then told to
     /// reconnect, see [`super::client`]).
-    pub fn new(metrics: Metrics) -> Hub {
+    pub fn new(metrics: Metrics, settings: StateSettings) -> Hub {
         Hub {
             metrics,
             clients: HashMap::new(),
             subscribers: Subscribers::default(),
+            state: StateTable::new(settings.max_symbols),
+            state_settings: settings,
+            last_publish: Instant::now(),
+            publish_at: None,
         }
     }
 
     /// Offers `bytes` to every client in `ids`; returns the ones that failed.
-    fn deliver(&self, ids: &HashSet<u64>, bytes: &ByteString, failed: &mut Vec<Failed>) {
+    /// (An associated function, so the caller can lend it `ids` from the
+    /// subscriber index while the clients are borrowed mutably.)
+    fn deliver(
+        clients: &mut HashMap<u64, Entry>,
+        metrics: &Metrics,
+        ids: &HashSet<u64>,
+        bytes: &ByteString,
+        failed: &mut Vec<Failed>,
+    ) {
         for id in ids {
-            let Some(entry) = self.clients.get(id) else {
+            let Some(entry) = clients.get_mut(id) else {
                 continue;
             };
-            match entry.push.try_send(Push::Update(bytes.clone())) {
-                Ok(()) => {}
+            let push = match entry.gap {
+                0 => Push::Update(bytes.clone()),
+                dropped => Push::AfterGap {
+                    dropped,
+                    update: bytes.clone(),
+                },
+            };
+            match entry.push.try_send(push) {
+                Ok(()) => entry.gap = 0,
                 Err(SendError::Full(_)) => {
-                    self.metrics.ws_dropped.inc();
-                    failed.push(Failed::Full(*id));
+                    metrics.ws_dropped.inc();
+                    if entry.on_lag == OnLag::Notice {
+                        entry.gap += 1;
+                        entry
+                            .link
+                            .lagged
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    } else {
+                        failed.push(Failed::Full(*id));
+                    }
                 }
                 Err(SendError::Closed(_)) => failed.push(Failed::Gone(*id)),
             }
@@ -129,7 +171,7 @@ impl Hub {
     /// Forgets a client whose actor stopped. Its connection may still be
     /// flushing to a peer that does not read (actix-web waits for that
     /// without limit), so it too is dropped after the grace if still open.
-    fn forget(&mut self, id: u64, ctx: &mut Context<Self>) {
+    pub(super) fn forget(&mut self, id: u64, ctx: &mut Context<Self>) {
         if let Some(entry) = self.remove(id) {
             Self::close_after_grace(entry.link, ctx);
         }
@@ -147,7 +189,7 @@ impl Hub {
         Some(entry)
     }
 
-    fn topics_of(entry: &Entry) -> Vec<String> {
+    pub(super) fn topics_of(entry: &Entry) -> Vec<String> {
         entry.topics.iter().map(Topic::to_string).collect()
     }
 }
@@ -182,7 +224,7 @@ impl Handler<Output> for Hub {
             return;
         };
         let mut failed = Vec::new();
-        self.deliver(ids, &bytes, &mut failed);
+        Self::deliver(&mut self.clients, &self.metrics, ids, &bytes, &mut failed);
         self.settle(failed, ctx);
     }
 }
@@ -191,6 +233,7 @@ impl Handler<Events> for Hub {
     type Result = ();
 
     fn handle(&mut self, Events(batch): Events, ctx: &mut Context<Self>) {
+        self.fold(&batch.events, ctx);
         if !self.subscribers.wants_trades() {
             return;
         }
@@ -202,74 +245,18 @@ impl Handler<Events> for Hub {
             let Some(subs) = self.subscribers.of_trades(&trade.symbol) else {
                 continue;
             };
-            if let Some(bytes) = protocol::push(&subs.topic, trade) {
-                self.deliver(&subs.ids, &bytes, &mut failed);
-            }
+            let Some(bytes) = protocol::push(&subs.topic, trade) else {
+                continue;
+            };
+            Self::deliver(
+                &mut self.clients,
+                &self.metrics,
+                &subs.ids,
+                &bytes,
+                &mut failed,
+            );
         }
         self.settle(failed, ctx);
-    }
-}
-
-impl Handler<Register> for Hub {
-    type Result = ();
-
-    fn handle(&mut self, msg: Register, _: &mut Context<Self>) {
-        let entry = Entry {
-            push: msg.push,
-            link: msg.link,
-            topics: BTreeSet::new(),
-        };
-        self.clients.insert(entry.link.id, entry);
-    }
-}
-
-impl Handler<Unregister> for Hub {
-    type Result = ();
-
-    fn handle(&mut self, Unregister(id): Unregister, ctx: &mut Context<Self>) {
-        self.forget(id, ctx);
-    }
-}
-
-impl Handler<ChangeTopics> for Hub {
-    type Result = Result<Vec<String>, HubError>;
-
-    fn handle(&mut self, msg: ChangeTopics, _: &mut Context<Self>) -> Self::Result {
-        let entry = self.clients.get(&msg.client).ok_or(HubError::Gone)?;
-        let mut topics = entry.topics.clone();
-        topics.extend(msg.add.iter().cloned());
-        for t in &msg.remove {
-            topics.remove(t);
-        }
-        if topics.len() > MAX_TOPICS_PER_CLIENT {
-            return Err(HubError::TooManyTopics);
-        }
-        let old = std::mem::replace(
-            &mut self
-                .clients
-                .get_mut(&msg.client)
-                .ok_or(HubError::Gone)?
-                .topics,
-            topics.clone(),
-        );
-        for t in old.difference(&topics) {
-            self.subscribers.remove(msg.client, t);
-        }
-        for t in topics.difference(&old) {
-            self.subscribers.add(msg.client, t);
-        }
-        Ok(topics.iter().map(Topic::to_string).collect())
-    }
-}
-
-impl Handler<Topics> for Hub {
-    type Result = Result<Vec<String>, HubError>;
-
-    fn handle(&mut self, Topics(id): Topics, _: &mut Context<Self>) -> Self::Result {
-        self.clients
-            .get(&id)
-            .map(Hub::topics_of)
-            .ok_or(HubError::Gone)
     }
 }
 

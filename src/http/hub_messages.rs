@@ -2,13 +2,14 @@
 //! pushes to clients.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix::prelude::*;
 use bytestring::ByteString;
 use tapewatch_actors::metrics::Metrics;
 
 use super::link::Link;
-use super::protocol::Topic;
+use super::protocol::{OnLag, Topic};
 
 /// Topics one client may hold at once.
 pub const MAX_TOPICS_PER_CLIENT: usize = 1024;
@@ -21,6 +22,16 @@ pub enum Push {
     Update(ByteString),
     /// The client was told to go (see [`Link::ending`]).
     Kick,
+    /// Event-topic updates were dropped for a client that asked for a
+    /// notice: write `{"topic":"lagged","dropped":N}`, then the update.
+    AfterGap {
+        /// Updates dropped since the previous one delivered.
+        dropped: u64,
+        /// The update that did fit.
+        update: ByteString,
+    },
+    /// State values wait in the client's queue (see [`super::conflate`]).
+    Wake,
 }
 
 /// A new client: its bounded send queue and its link.
@@ -39,7 +50,9 @@ pub struct Register {
 pub struct Unregister(pub u64);
 
 /// Adds and removes a client's topics; answers with its topics afterwards.
-#[derive(Message, Debug, Clone)]
+/// Values of state topics the change adds are queued as snapshots before the
+/// answer.
+#[derive(Message, Debug, Clone, Default)]
 #[rtype(result = "Result<Vec<String>, HubError>")]
 pub struct ChangeTopics {
     /// The client.
@@ -48,6 +61,11 @@ pub struct ChangeTopics {
     pub add: Vec<Topic>,
     /// Topics to remove.
     pub remove: Vec<Topic>,
+    /// For the state topics added: the shortest interval between two values
+    /// of a key (`max_hz`), `None` for every change.
+    pub min_gap: Option<Duration>,
+    /// The connection's event-topic lag policy, when the request gave one.
+    pub on_lag: Option<OnLag>,
 }
 
 /// A client's current topics.

@@ -12,6 +12,7 @@ use tapewatch_actors::metrics::Metrics;
 use tokio::sync::mpsc;
 
 use super::hub::{Attach, ChangeTopics, Hub, HubError, Push, Register};
+use super::hub_state::StateSettings;
 use super::link::{Ending, Link};
 use super::protocol::Topic;
 
@@ -39,6 +40,10 @@ fn alert(id: u64) -> Output {
         class: AssetClass::Stock,
         scope: Scope::Symbol,
         kind: AnomalyKind::VolumeSpike,
+        rule: "volume_spike",
+        thresholds: Default::default(),
+        explanation: String::new(),
+        flow: None,
         observed: 1.0,
         baseline: 1.0,
         score: 1.0,
@@ -85,7 +90,7 @@ async fn register(
     let change = ChangeTopics {
         client: id,
         add,
-        remove: vec![],
+        ..ChangeTopics::default()
     };
     hub.send(change)
         .await
@@ -104,7 +109,7 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<ByteString>) -> ByteString {
 #[actix::test]
 async fn a_full_queue_evicts_the_client_and_the_others_get_everything() {
     let metrics = Metrics::new();
-    let hub = Hub::start(1024);
+    let hub = Hub::start(1024, StateSettings::default());
     hub.send(Attach(metrics.clone())).await.expect("hub alive");
     let (tx1, mut rx1) = mpsc::unbounded_channel();
     let (tx2, mut rx2) = mpsc::unbounded_channel();
@@ -136,7 +141,7 @@ async fn a_full_queue_evicts_the_client_and_the_others_get_everything() {
     let change = ChangeTopics {
         client: 3,
         add: vec![Topic::Status],
-        remove: vec![],
+        ..ChangeTopics::default()
     };
     assert_eq!(
         hub.send(change).await.expect("hub alive"),
@@ -148,7 +153,7 @@ async fn a_full_queue_evicts_the_client_and_the_others_get_everything() {
 #[actix::test]
 async fn trades_go_only_to_their_symbol_s_subscribers() {
     let metrics = Metrics::new();
-    let hub = Hub::start(1024);
+    let hub = Hub::start(1024, StateSettings::default());
     hub.send(Attach(metrics.clone())).await.expect("hub alive");
     let (tx, mut rx) = mpsc::unbounded_channel();
     let client = Recorder(tx).start().recipient();
@@ -166,8 +171,8 @@ async fn trades_go_only_to_their_symbol_s_subscribers() {
     assert!(rx.try_recv().is_err(), "not subscribed to alerts");
     let change = ChangeTopics {
         client: 10,
-        add: vec![],
         remove: vec![Topic::Trades("NVDA".into())],
+        ..ChangeTopics::default()
     };
     assert_eq!(hub.send(change).await.expect("hub alive"), Ok(vec![]));
 }

@@ -16,7 +16,7 @@
 
 use std::any::Any;
 use std::net::Shutdown;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -25,6 +25,8 @@ use actix_web::rt::net::TcpStream;
 use actix_web_actors::ws::{CloseCode, CloseReason};
 use prometheus::IntGauge;
 use tapewatch_actors::metrics::Metrics;
+
+use super::conflate::Conflator;
 
 /// Why a client is disconnected; the label of `tapewatch_ws_disconnects_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +84,16 @@ impl SocketHandle {
     fn take(&self) -> Option<socket2::Socket> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
+
+    /// Caps the kernel's send buffer of the connection. What a peer has not
+    /// read yet waits there, out of reach of conflation; a small buffer
+    /// keeps a slow reader's state values fresh. Failing leaves the
+    /// system's default, which only makes a slow reader's values staler.
+    pub fn set_send_buffer(&self, bytes: usize) {
+        if let Some(socket) = self.0.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            let _ = socket.set_send_buffer_size(bytes);
+        }
+    }
 }
 
 /// Put in every plain TCP connection's data by [`on_connect`]. actix-web
@@ -120,6 +132,12 @@ pub struct Link {
     ending: OnceLock<Ending>,
     socket: Option<SocketHandle>,
     metrics: Metrics,
+    /// The client's state-topic queue, filled by the hub and drained by the
+    /// client actor.
+    state: Mutex<Conflator>,
+    /// Event-topic updates not delivered to this client, which asked to be
+    /// told (`"on_lag":"notice"`) rather than disconnected.
+    pub lagged: AtomicU64,
 }
 
 impl Link {
@@ -130,7 +148,15 @@ impl Link {
             ending: OnceLock::new(),
             socket,
             metrics,
+            state: Mutex::new(Conflator::default()),
+            lagged: AtomicU64::new(0),
         }
+    }
+
+    /// The client's state-topic queue. A panic while it was held cannot
+    /// leave it inconsistent in a way that matters, so poisoning is ignored.
+    pub fn state(&self) -> std::sync::MutexGuard<'_, Conflator> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Records why the client goes; the first reason wins and is counted in

@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! let pipeline = app::builder(config, creds)
-//!     .with_hub(config.pipeline.subscriber_queue)
+//!     .with_hub(config.http.hub_queue)
 //!     .start()?;
 //! let hub = pipeline.hub().expect("asked for");
 //! let server = http::serve(config.http, pipeline.handle(), hub).await?;
@@ -19,10 +19,19 @@
 
 pub mod auth;
 pub mod client;
+mod client_frames;
+pub mod client_state;
 pub mod config;
+pub mod conflate;
+#[cfg(test)]
+mod conflate_tests;
 pub mod dashboard;
 pub mod hub;
+mod hub_clients;
 pub mod hub_messages;
+pub mod hub_state;
+#[cfg(test)]
+mod hub_state_tests;
 #[cfg(test)]
 mod hub_tests;
 pub mod link;
@@ -33,8 +42,13 @@ mod protocol_tests;
 pub mod routes;
 #[cfg(test)]
 mod routes_tests;
+pub mod state;
+mod state_entry;
+#[cfg(test)]
+mod state_tests;
 pub mod stats;
 pub mod subscribers;
+pub mod topic;
 
 use std::io;
 use std::net::SocketAddr;
@@ -126,6 +140,7 @@ pub async fn serve(
             queue: config.client_queue.max(1),
             per_second: non_zero(config.requests_per_second),
             burst: non_zero(config.request_burst),
+            send_buffer: config.ws_send_buffer,
         },
         pipeline,
         hub: hub.clone(),

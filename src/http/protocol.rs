@@ -8,119 +8,59 @@
 //! arrive as `{"topic": "alerts", "data": {...}}`, serialised once for every
 //! subscriber.
 
-use std::fmt;
-
 use bytestring::ByteString;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use tapewatch_actors::events::{is_ticker_char, Symbol};
+use tapewatch_actors::events::Symbol;
+
+use super::topic::clip;
+pub use super::topic::{lookup_ticker, ticker, Topic, MAX_TICKER_LEN};
 
 /// Topics one request may name.
 pub const MAX_TOPICS_PER_REQUEST: usize = 256;
 
-/// Longest ticker accepted in a topic or a lookup.
-pub const MAX_TICKER_LEN: usize = 64;
-
 /// Longest string id echoed back.
 const MAX_ID_LEN: usize = 128;
 
-/// What a client can subscribe to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Topic {
-    /// Alerts and their enrichments.
-    Alerts,
-    /// Connection status records.
-    Status,
-    /// Every trade of one symbol.
-    Trades(Symbol),
+/// Highest `max_hz` accepted.
+pub const MAX_HZ: f64 = 1000.0;
+
+/// What a client whose send queue is full on event topics wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnLag {
+    /// Be disconnected with 1008 (the default).
+    #[default]
+    Disconnect,
+    /// Lose the updates that do not fit, be told how many with
+    /// `{"topic":"lagged","dropped":N}`, and carry on.
+    Notice,
 }
 
-impl Topic {
-    /// Parses `alerts`, `status` or `trades:SYMBOL` (the symbol is upper-cased).
-    pub fn parse(text: &str) -> Result<Topic, String> {
-        match text {
-            "alerts" => Ok(Topic::Alerts),
-            "status" => Ok(Topic::Status),
-            _ => match text.split_once(':') {
-                Some(("trades", symbol)) => ticker(symbol).map(Topic::Trades),
-                _ => Err(format!(
-                    "unknown topic `{}` (known: alerts, status, trades:SYMBOL)",
-                    clip(text)
-                )),
-            },
-        }
-    }
-}
-
-impl fmt::Display for Topic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Topic::Alerts => f.write_str("alerts"),
-            Topic::Status => f.write_str("status"),
-            Topic::Trades(s) => write!(f, "trades:{s}"),
-        }
-    }
-}
-
-/// A ticker as given by a client: 1 to 64 of `A-Z 0-9 : . - _`, upper-cased.
-pub fn ticker(text: &str) -> Result<Symbol, String> {
-    if text.is_empty() || text.len() > MAX_TICKER_LEN || !text.chars().all(is_ticker_char) {
-        return Err(format!(
-            "invalid ticker `{}`: 1 to {MAX_TICKER_LEN} of A-Z 0-9 : . - _",
-            clip(text)
-        ));
-    }
-    Ok(Symbol::new(text.to_ascii_uppercase()))
-}
-
-/// A ticker worth a REST lookup: an OCC option ticker with a real date
-/// (`O:NVDA261218C00500000`) or a stock symbol (1 to 6 letters, optionally a
-/// class suffix such as `BRK.B`), upper-cased. Anything else would only spend
-/// the provider's request quota on a 404.
-pub fn lookup_ticker(text: &str) -> Result<Symbol, String> {
-    let symbol = ticker(text)?;
-    let ok = if symbol.starts_with("O:") {
-        tapewatch_actors::option_ticker::parse(&symbol).is_some()
-    } else {
-        is_stock_symbol(&symbol)
-    };
-    if !ok {
-        return Err(format!(
-            "invalid ticker `{}`: expected an option ticker such as O:NVDA261218C00500000 \
-             or a stock symbol such as NVDA or BRK.B",
-            clip(text)
-        ));
-    }
-    Ok(symbol)
-}
-
-/// `NVDA`, `BRK.B`, `BF-B`: 1 to 6 letters, then optionally `.` or `-` and 1
-/// to 4 letters or digits.
-fn is_stock_symbol(s: &str) -> bool {
-    let (root, class) = match s.find(['.', '-']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    };
-    let root_ok = (1..=6).contains(&root.len()) && root.bytes().all(|b| b.is_ascii_uppercase());
-    let class_ok = class.is_none_or(|c| {
-        (1..=4).contains(&c.len())
-            && c.bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-    });
-    root_ok && class_ok
+/// A subscribe request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscribe {
+    /// Topics to add.
+    pub topics: Vec<Topic>,
+    /// For its state topics: the shortest interval between two values of a
+    /// key (`1 / max_hz`); `None` for every change.
+    pub min_gap: Option<std::time::Duration>,
+    /// The lag policy for the connection's event topics, when given.
+    pub on_lag: Option<OnLag>,
 }
 
 /// What a request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Add topics.
-    Subscribe(Vec<Topic>),
+    Subscribe(Subscribe),
     /// Remove topics.
     Unsubscribe(Vec<Topic>),
     /// The client's current topics.
     Subscriptions,
     /// Connection state of every feed.
     Status,
+    /// This connection's own counters (conflated, pending, dropped).
+    Stats,
     /// Reference data of one ticker (answered asynchronously).
     Contract(Symbol),
 }
@@ -176,17 +116,18 @@ pub fn parse(text: &str) -> Result<Request, BadRequest> {
         ));
     };
     let action = match obj.get("action").and_then(Value::as_str) {
-        Some("subscribe") => Action::Subscribe(topics(&obj).map_err(bad)?),
+        Some("subscribe") => Action::Subscribe(subscribe(&obj).map_err(bad)?),
         Some("unsubscribe") => Action::Unsubscribe(topics(&obj).map_err(bad)?),
         Some("subscriptions") => Action::Subscriptions,
         Some("status") => Action::Status,
+        Some("stats") => Action::Stats,
         Some("contract") => match obj.get("ticker").and_then(Value::as_str) {
             Some(t) => Action::Contract(lookup_ticker(t).map_err(bad)?),
             None => return Err(bad("`contract` needs a `ticker` string".into())),
         },
         Some(other) => {
             return Err(bad(format!(
-            "unknown action `{}` (known: subscribe, unsubscribe, subscriptions, status, contract)",
+            "unknown action `{}` (known: subscribe, unsubscribe, subscriptions, status, stats, contract)",
             clip(other)
         )))
         }
@@ -229,9 +170,34 @@ fn topics(obj: &Map<String, Value>) -> Result<Vec<Topic>, String> {
         .collect()
 }
 
-/// Shortens client text quoted in an error, so replies stay small.
-fn clip(text: &str) -> String {
-    text.chars().take(MAX_TICKER_LEN).collect()
+fn subscribe(obj: &Map<String, Value>) -> Result<Subscribe, String> {
+    let topics = topics(obj)?;
+    let min_gap = match obj.get("max_hz") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_f64() {
+            Some(hz) if hz > 0.0 && hz <= MAX_HZ => {
+                Some(std::time::Duration::from_secs_f64(1.0 / hz))
+            }
+            _ => {
+                return Err(format!(
+                    "`max_hz` must be a number above 0 and at most {MAX_HZ}"
+                ))
+            }
+        },
+    };
+    let on_lag = match obj.get("on_lag") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_str() {
+            Some("notice") => Some(OnLag::Notice),
+            Some("disconnect") => Some(OnLag::Disconnect),
+            _ => return Err("`on_lag` must be \"notice\" or \"disconnect\"".into()),
+        },
+    };
+    Ok(Subscribe {
+        topics,
+        min_gap,
+        on_lag,
+    })
 }
 
 /// A success reply: `{"id":..,"ok":true,<key>:<value>}`.
@@ -247,6 +213,12 @@ pub fn ok(id: &Value, key: &str, value: impl Serialize) -> String {
 /// An error reply: `{"id":..,"ok":false,"error":"..."}` (`id` null when unknown).
 pub fn error(id: &Id, message: &str) -> String {
     serde_json::json!({ "id": id, "ok": false, "error": message }).to_string()
+}
+
+/// The notice a client with `"on_lag":"notice"` gets where its event
+/// topics lost `dropped` updates: `{"topic":"lagged","dropped":N}`.
+pub fn lagged(dropped: u64) -> String {
+    format!(r#"{{"topic":"lagged","dropped":{dropped}}}"#)
 }
 
 /// A push, serialised once and shared by every subscriber:

@@ -1,6 +1,9 @@
 //! Table tests of the downstream protocol: requests, errors, replies, pushes.
 
+use std::time::Duration;
+
 use super::protocol::*;
+use super::state::StateKind;
 use serde_json::{json, Value};
 
 fn topic_list(names: &[&str]) -> Vec<Topic> {
@@ -10,14 +13,33 @@ fn topic_list(names: &[&str]) -> Vec<Topic> {
         .collect()
 }
 
+fn subscribe(names: &[&str], max_hz: Option<f64>, on_lag: Option<OnLag>) -> Action {
+    Action::Subscribe(Subscribe {
+        topics: topic_list(names),
+        min_gap: max_hz.map(|hz| Duration::from_secs_f64(1.0 / hz)),
+        on_lag,
+    })
+}
+
 #[test]
 fn requests_parse() {
     let cases = [
         (
             r#"{"id":7,"action":"subscribe","topics":["alerts","trades:nvda","status"]}"#,
             json!(7),
-            Action::Subscribe(topic_list(&["alerts", "trades:NVDA", "status"])),
+            subscribe(&["alerts", "trades:NVDA", "status"], None, None),
         ),
+        (
+            r#"{"id":9,"action":"subscribe","topics":["last:*","quotes:o:nvda261218c00500000"],"max_hz":4}"#,
+            json!(9),
+            subscribe(&["last:*", "quotes:O:NVDA261218C00500000"], Some(4.0), None),
+        ),
+        (
+            r#"{"id":10,"action":"subscribe","topics":["alerts"],"on_lag":"notice","max_hz":null}"#,
+            json!(10),
+            subscribe(&["alerts"], None, Some(OnLag::Notice)),
+        ),
+        (r#"{"id":11,"action":"stats"}"#, json!(11), Action::Stats),
         (
             r#"{"id":"a","action":"unsubscribe","topics":["trades:O:NVDA261218C00500000"]}"#,
             json!("a"),
@@ -42,7 +64,7 @@ fn requests_parse() {
 
 #[test]
 fn bad_requests_say_why_and_keep_the_id() {
-    let cases: [(&str, Id, &str, bool); 12] = [
+    let cases: [(&str, Id, &str, bool); 16] = [
         ("not json", None, "malformed JSON", true),
         ("[1,2]", None, "JSON object", true),
         (
@@ -80,6 +102,30 @@ fn bad_requests_say_why_and_keep_the_id() {
             r#"{"id":5,"action":"subscribe","topics":["quotes"]}"#,
             Some(json!(5)),
             "unknown topic `quotes`",
+            false,
+        ),
+        (
+            r#"{"id":5,"action":"subscribe","topics":["last:**"]}"#,
+            Some(json!(5)),
+            "invalid ticker `**`",
+            false,
+        ),
+        (
+            r#"{"id":5,"action":"subscribe","topics":["last:*"],"max_hz":0}"#,
+            Some(json!(5)),
+            "`max_hz` must be a number above 0",
+            false,
+        ),
+        (
+            r#"{"id":5,"action":"subscribe","topics":["last:*"],"max_hz":"fast"}"#,
+            Some(json!(5)),
+            "`max_hz` must be a number above 0",
+            false,
+        ),
+        (
+            r#"{"id":5,"action":"subscribe","topics":["alerts"],"on_lag":"ignore"}"#,
+            Some(json!(5)),
+            "`on_lag` must be",
             false,
         ),
         (
@@ -167,4 +213,33 @@ fn lookups_accept_only_option_tickers_and_stock_symbols() {
     }
     let reply = parse(r#"{"id":3,"action":"contract","ticker":"JUNK:JUNK"}"#);
     assert!(reply.is_err(), "{reply:?}");
+}
+
+#[test]
+fn state_topics_round_trip_and_report_their_kind() {
+    for (text, shown, kind, symbol) in [
+        (
+            "quotes:nvda",
+            "quotes:NVDA",
+            StateKind::Quotes,
+            Some("NVDA"),
+        ),
+        ("last:*", "last:*", StateKind::Last, None),
+        (
+            "last:O:SPY261218C00600000",
+            "last:O:SPY261218C00600000",
+            StateKind::Last,
+            Some("O:SPY261218C00600000"),
+        ),
+    ] {
+        let topic = Topic::parse(text).expect(text);
+        assert_eq!(
+            topic.as_state(),
+            Some((kind, symbol.map(Into::into))),
+            "{text}"
+        );
+        assert_eq!(topic.to_string(), shown);
+    }
+    assert_eq!(Topic::parse("trades:NVDA").expect("topic").as_state(), None);
+    assert_eq!(lagged(3), r#"{"topic":"lagged","dropped":3}"#);
 }

@@ -3,7 +3,8 @@
 //! Trades are looked up per event by symbol, so each symbol's entry keeps its
 //! topic name (`trades:NVDA`) ready instead of formatting it per trade; an
 //! entry goes away with its last subscriber, so a batch with no watched symbol
-//! costs one empty-map check.
+//! costs one empty-map check. State topics are indexed by key, and their
+//! wildcards by kind.
 
 use std::collections::{HashMap, HashSet};
 
@@ -11,6 +12,7 @@ use tapewatch_actors::events::Symbol;
 use tapewatch_actors::messages::Output;
 
 use super::protocol::Topic;
+use super::state::{StateKey, StateKind};
 
 /// Subscribers of one symbol's trades.
 #[derive(Debug, Default)]
@@ -27,6 +29,9 @@ pub struct Subscribers {
     alerts: HashSet<u64>,
     status: HashSet<u64>,
     trades: HashMap<Symbol, TradeSubs>,
+    state: HashMap<StateKey, HashSet<u64>>,
+    /// `quotes:*` and `last:*`, indexed by [`StateKind::index`].
+    state_all: [HashSet<u64>; 2],
 }
 
 impl Subscribers {
@@ -45,6 +50,14 @@ impl Subscribers {
                     });
                 subs.ids.insert(id);
             }
+            Topic::State(kind, None) => drop(self.state_all[kind.index()].insert(id)),
+            Topic::State(kind, Some(symbol)) => {
+                let key = StateKey {
+                    kind: *kind,
+                    symbol: symbol.clone(),
+                };
+                self.state.entry(key).or_default().insert(id);
+            }
         }
     }
 
@@ -58,6 +71,19 @@ impl Subscribers {
                     subs.ids.remove(&id);
                     if subs.ids.is_empty() {
                         self.trades.remove(symbol);
+                    }
+                }
+            }
+            Topic::State(kind, None) => drop(self.state_all[kind.index()].remove(&id)),
+            Topic::State(kind, Some(symbol)) => {
+                let key = StateKey {
+                    kind: *kind,
+                    symbol: symbol.clone(),
+                };
+                if let Some(ids) = self.state.get_mut(&key) {
+                    ids.remove(&id);
+                    if ids.is_empty() {
+                        self.state.remove(&key);
                     }
                 }
             }
@@ -75,6 +101,25 @@ impl Subscribers {
     /// Who receives the trades of `symbol`, if anyone.
     pub fn of_trades(&self, symbol: &str) -> Option<&TradeSubs> {
         self.trades.get(symbol)
+    }
+
+    /// True when some client holds some state topic.
+    pub fn wants_state(&self) -> bool {
+        !self.state.is_empty() || self.state_all.iter().any(|s| !s.is_empty())
+    }
+
+    /// The clients that hold every key of `kind` (`quotes:*`, `last:*`).
+    pub fn of_all(&self, kind: StateKind) -> &HashSet<u64> {
+        &self.state_all[kind.index()]
+    }
+
+    /// The clients that hold `key` by its own topic and not through its
+    /// kind's wildcard (so that together with [`Self::of_all`] each client
+    /// counts once).
+    pub fn of_key<'a>(&'a self, key: &StateKey) -> impl Iterator<Item = u64> + 'a {
+        let all = self.of_all(key.kind);
+        let exact = self.state.get(key).into_iter().flatten();
+        exact.copied().filter(move |id| !all.contains(id))
     }
 
     /// True when some client wants some symbol's trades.
@@ -105,5 +150,34 @@ mod tests {
         assert!(!subs.wants_trades(), "the last subscriber takes the entry");
         subs.remove(1, &Topic::Alerts);
         subs.remove(1, &Topic::Alerts);
+    }
+
+    #[test]
+    fn a_state_key_reaches_each_holder_once() {
+        let mut subs = Subscribers::default();
+        let exact = Topic::parse("last:nvda").expect("topic");
+        let all = Topic::parse("last:*").expect("topic");
+        subs.add(1, &exact);
+        subs.add(1, &all);
+        subs.add(2, &exact);
+        subs.add(3, &Topic::parse("quotes:*").expect("topic"));
+        let key = |kind, s: &str| StateKey {
+            kind,
+            symbol: s.into(),
+        };
+        let holders = |kind, symbol| {
+            let mut ids: Vec<u64> = subs.of_all(kind).iter().copied().collect();
+            ids.extend(subs.of_key(&key(kind, symbol)));
+            ids.sort_unstable();
+            ids
+        };
+        assert_eq!(holders(StateKind::Last, "NVDA"), [1, 2]);
+        assert_eq!(holders(StateKind::Last, "AAPL"), [1]);
+        assert_eq!(holders(StateKind::Quotes, "AAPL"), [3]);
+        subs.remove(1, &all);
+        subs.remove(1, &exact);
+        subs.remove(2, &exact);
+        subs.remove(3, &Topic::parse("quotes:*").expect("topic"));
+        assert!(!subs.wants_state(), "every entry went with its holders");
     }
 }

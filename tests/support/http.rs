@@ -44,7 +44,7 @@ impl Service {
         tweak(&mut config);
         let (outputs_tx, outputs) = collector();
         let pipeline = tapewatch::app::builder(config.clone(), key("k"))
-            .with_hub(config.pipeline.subscriber_queue)
+            .with_hub(config.http.hub_queue)
             .subscribe_outputs(outputs_tx)
             .start()
             .expect("pipeline starts");

@@ -14,6 +14,8 @@ use tapewatch::config::{Config, FeedConfig, StdoutFormat};
 use tapewatch_sim::SimHandle;
 use tokio::sync::mpsc;
 
+pub mod feed_server;
+pub mod generic;
 pub mod http;
 pub mod nats;
 pub mod ws;

@@ -134,9 +134,14 @@ pub async fn stalled_client(addr: SocketAddr, requests: &[Value]) -> TcpStream {
 
 /// A client-to-server text frame (clients must mask).
 fn masked_text(text: &str) -> Vec<u8> {
+    masked(0x1, text.as_bytes())
+}
+
+/// A client-to-server frame with `opcode` and `payload`, masked.
+fn masked(opcode: u8, payload: &[u8]) -> Vec<u8> {
     let mask = [0x12u8, 0x34, 0x56, 0x78];
-    let len = text.len();
-    let mut frame = vec![0x81];
+    let len = payload.len();
+    let mut frame = vec![0x80 | opcode];
     if len < 126 {
         frame.push(0x80 | len as u8);
     } else {
@@ -144,8 +149,52 @@ fn masked_text(text: &str) -> Vec<u8> {
         frame.extend_from_slice(&(len as u16).to_be_bytes());
     }
     frame.extend_from_slice(&mask);
-    frame.extend(text.bytes().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
     frame
+}
+
+/// A server-to-client frame read off a raw stream.
+#[derive(Debug)]
+pub enum RawFrame {
+    /// A text frame.
+    Text(String),
+    /// A close frame with its code.
+    Close(Option<u16>),
+    /// A ping, with its payload.
+    Ping(Vec<u8>),
+    /// Anything else (pong, binary).
+    Other,
+}
+
+/// Takes one complete (unmasked, server-to-client) frame off the front of
+/// `buf`, if it holds one.
+fn take_frame(buf: &mut Vec<u8>) -> Option<RawFrame> {
+    if buf.len() < 2 {
+        return None;
+    }
+    let (opcode, len7) = (buf[0] & 0x0f, (buf[1] & 0x7f) as usize);
+    let (header, len) = match len7 {
+        126 if buf.len() >= 4 => (4, u16::from_be_bytes([buf[2], buf[3]]) as usize),
+        127 if buf.len() >= 10 => {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&buf[2..10]);
+            (10, u64::from_be_bytes(b) as usize)
+        }
+        126 | 127 => return None,
+        n => (2, n),
+    };
+    if buf.len() < header + len {
+        return None;
+    }
+    let payload = &buf[header..header + len];
+    let frame = match opcode {
+        0x1 => RawFrame::Text(String::from_utf8_lossy(payload).into_owned()),
+        0x8 => RawFrame::Close((len >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]))),
+        0x9 => RawFrame::Ping(payload.to_vec()),
+        _ => RawFrame::Other,
+    };
+    buf.drain(..header + len);
+    Some(frame)
 }
 
 /// Reads everything the server had queued until the connection ends; returns
@@ -158,35 +207,80 @@ pub async fn read_until_closed(
     let deadline = tokio::time::Instant::now() + limit;
     let (mut buf, mut chunk) = (Vec::new(), vec![0u8; 64 * 1024]);
     loop {
-        // Parse every complete (unmasked, server-to-client) frame in `buf`.
-        loop {
-            if buf.len() < 2 {
-                break;
-            }
-            let (opcode, len7) = (buf[0] & 0x0f, (buf[1] & 0x7f) as usize);
-            let (header, len) = match len7 {
-                126 if buf.len() >= 4 => (4, u16::from_be_bytes([buf[2], buf[3]]) as usize),
-                127 if buf.len() >= 10 => {
-                    let mut b = [0u8; 8];
-                    b.copy_from_slice(&buf[2..10]);
-                    (10, u64::from_be_bytes(b) as usize)
-                }
-                126 | 127 => break,
-                n => (2, n),
-            };
-            if buf.len() < header + len {
-                break;
-            }
-            if opcode == 0x8 {
-                let code = (len >= 2).then(|| u16::from_be_bytes([buf[header], buf[header + 1]]));
+        while let Some(frame) = take_frame(&mut buf) {
+            if let RawFrame::Close(code) = frame {
                 return Ok(code);
             }
-            buf.drain(..header + len);
         }
         match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
             Err(_) => return Err(format!("still open after {limit:?}")),
             Ok(Ok(0)) | Ok(Err(_)) => return Ok(None),
             Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// A raw stream read frame by frame, keeping a partial frame between reads.
+pub struct RawReader {
+    stream: TcpStream,
+    buf: Vec<u8>,
+    chunk: usize,
+    pause: Duration,
+}
+
+impl RawReader {
+    /// Reads `stream` from here on, as fast as it can.
+    pub fn new(stream: TcpStream) -> Self {
+        RawReader {
+            stream,
+            buf: Vec::new(),
+            chunk: 64 * 1024,
+            pause: Duration::ZERO,
+        }
+    }
+
+    /// Reads at most `chunk` bytes at a time, resting `pause` after each:
+    /// a reader slower than what it is sent.
+    pub fn paced(mut self, chunk: usize, pause: Duration) -> Self {
+        self.chunk = chunk;
+        self.pause = pause;
+        self
+    }
+
+    /// Reads frames for `period`, calling `each` with every text frame and
+    /// answering pings as a WebSocket client does when it reads them; `Err`
+    /// if the connection ended (with its close code, if any).
+    pub async fn texts_for(
+        &mut self,
+        period: Duration,
+        mut each: impl FnMut(String),
+    ) -> Result<(), Option<u16>> {
+        let deadline = tokio::time::Instant::now() + period;
+        let mut chunk = vec![0u8; self.chunk];
+        loop {
+            while let Some(frame) = take_frame(&mut self.buf) {
+                match frame {
+                    RawFrame::Text(text) => each(text),
+                    RawFrame::Close(code) => return Err(code),
+                    RawFrame::Ping(payload) => {
+                        if self.stream.write_all(&masked(0xA, &payload)).await.is_err() {
+                            return Err(None);
+                        }
+                    }
+                    RawFrame::Other => {}
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(());
+            }
+            match tokio::time::timeout_at(deadline, self.stream.read(&mut chunk)).await {
+                Err(_) => return Ok(()),
+                Ok(Ok(0)) | Ok(Err(_)) => return Err(None),
+                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
+            }
+            if !self.pause.is_zero() {
+                tokio::time::sleep(self.pause).await;
+            }
         }
     }
 }

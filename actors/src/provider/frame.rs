@@ -46,7 +46,7 @@ pub(crate) fn decode_array<'de, F: Fields<'de>>(
     issues: &mut Vec<DecodeIssue>,
 ) {
     let (events, problems) = (out.len(), issues.len());
-    if scan_array::<F>(frame, out, issues).is_some() {
+    if scan_array::<F>(frame, out, issues, F::default).is_some() {
         return;
     }
     out.truncate(events);

@@ -38,10 +38,14 @@ const MAX_DIGITS: usize = 18;
 /// Decodes `frame` if every part of it is in the fast path's subset,
 /// appending to `out` and `issues`. On `None` the caller must discard what was
 /// appended and decode the frame again on the general path.
+///
+/// `new` makes the empty fields of one element (`F::default` for a decoder
+/// whose fields need no context).
 pub(crate) fn scan_array<'de, F: Fields<'de>>(
     frame: &'de [u8],
     out: &mut Vec<Event>,
     issues: &mut Vec<DecodeIssue>,
+    mut new: impl FnMut() -> F,
 ) -> Option<()> {
     let mut s = Scanner { buf: frame, pos: 0 };
     s.skip_ws();
@@ -54,7 +58,7 @@ pub(crate) fn scan_array<'de, F: Fields<'de>>(
             s.skip_ws();
             // Filled in place: the fields are several hundred bytes, and
             // moving them per element showed in profiles.
-            let mut fields = F::default();
+            let mut fields = new();
             s.object(&mut fields)?;
             match fields.to_event() {
                 Ok(Some(event)) => out.push(event),

@@ -15,11 +15,11 @@ type Decoder = fn(&[u8], &mut Vec<Event>, &mut Vec<DecodeIssue>);
 type FastDecoder = fn(&[u8], &mut Vec<Event>, &mut Vec<DecodeIssue>) -> Option<()>;
 
 fn polygon_fast(frame: &[u8], out: &mut Vec<Event>, issues: &mut Vec<DecodeIssue>) -> Option<()> {
-    scan_array::<RawEvent>(frame, out, issues)
+    scan_array::<RawEvent>(frame, out, issues, RawEvent::default)
 }
 
 fn alpaca_fast(frame: &[u8], out: &mut Vec<Event>, issues: &mut Vec<DecodeIssue>) -> Option<()> {
-    scan_array::<RawMessage>(frame, out, issues)
+    scan_array::<RawMessage>(frame, out, issues, RawMessage::default)
 }
 
 /// Each provider's decoder, its general path and its fast path.

@@ -14,9 +14,11 @@ mod field_check;
 mod flex;
 mod frame;
 mod frame_scan;
+pub mod generic;
 pub mod polygon;
 pub mod polygon_decode;
 mod rfc3339;
+pub mod script;
 pub mod topic;
 
 use std::fmt;
@@ -80,6 +82,25 @@ pub trait Provider: Send + Sync + fmt::Debug + 'static {
     /// the rest of the frame is still decoded; control messages and documented
     /// message types tapewatch does not use are skipped without an issue.
     fn decode(&self, frame: &[u8], out: &mut Vec<Event>, issues: &mut Vec<DecodeIssue>);
+
+    /// A script for one connection, for a provider whose handshake is a
+    /// list of configured steps rather than the fixed greeting → auth →
+    /// subscribe sequence: the session then runs the script's actions,
+    /// reads frames with [`script::Script::on_frame`] instead of
+    /// [`Provider::control`], and sends its subscribe messages and
+    /// heartbeats. `None` (the default) keeps the fixed sequence.
+    fn script(&self) -> Option<Box<dyn script::Script>> {
+        None
+    }
+
+    /// The URL and extra headers of the WebSocket upgrade for a configured
+    /// feed URL; by default the URL as it is and no headers.
+    fn upgrade(&self, url: &str) -> script::Upgrade {
+        script::Upgrade {
+            url: url.to_owned(),
+            headers: Vec::new(),
+        }
+    }
 }
 
 /// Looks a provider up by its configured name.

@@ -117,12 +117,10 @@ impl WsSession {
         let change = self.changes.remove(i);
         self.undo(&change);
         if !change.added.is_empty() {
-            let text = self.deps.provider.unsubscribe_message(&change.added);
-            self.send_text(text);
+            self.send_change(false, &change.added);
         }
         if !change.removed.is_empty() {
-            let text = self.deps.provider.subscribe_message(&change.removed);
-            self.send_text(text);
+            self.send_change(true, &change.removed);
         }
         let missing = change.awaiting.into_iter().map(|(_, t)| t).collect();
         let _ = change.reply.send(Err(SubscriptionError::Timeout(missing)));

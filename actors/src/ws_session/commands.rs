@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 
 use super::changes::PendingChange;
 use super::{ms, SessionState, WsSession};
+use crate::provider::ControlEvent;
 
 /// Adds and removes topics on the live connection.
 #[derive(Message, Debug, Clone, Default)]
@@ -109,19 +110,23 @@ impl Handler<ChangeSubscriptions> for WsSession {
                 acknowledged: streaming,
             }));
         }
-        if !added.is_empty() {
-            let text = self.deps.provider.subscribe_message(&added);
-            self.send_text(text);
-        }
-        if !removed.is_empty() {
-            let text = self.deps.provider.unsubscribe_message(&removed);
-            self.send_text(text);
-        }
+        let added_acked = added.is_empty() || self.send_change(true, &added);
+        let removed_acked = removed.is_empty() || self.send_change(false, &removed);
         let (tx, rx) = oneshot::channel();
         self.change_seq += 1;
         let id = self.change_seq;
         let awaiting = (added.iter().map(|t| (true, t.clone())))
             .chain(removed.iter().map(|t| (false, t.clone())))
+            .collect();
+        // A change the provider never acknowledges is done once sent.
+        let unacknowledged: Vec<ControlEvent> = (added.iter())
+            .filter(|_| !added_acked)
+            .map(|t| ControlEvent::Subscribed(t.clone()))
+            .chain(
+                (removed.iter())
+                    .filter(|_| !removed_acked)
+                    .map(|t| ControlEvent::Unsubscribed(t.clone())),
+            )
             .collect();
         self.changes.push(PendingChange {
             id,
@@ -130,6 +135,9 @@ impl Handler<ChangeSubscriptions> for WsSession {
             removed,
             reply: tx,
         });
+        for event in &unacknowledged {
+            self.settle_changes(event);
+        }
         ctx.run_later(ms(self.deps.connection.ack_timeout_ms), move |act, _| {
             act.expire_change(id);
         });

@@ -17,6 +17,7 @@ use super::{ms, SessionState, WsSession};
 use crate::log_limit::LogVerdict;
 use crate::messages::RawFrame;
 use crate::provider::IssueKind;
+use crate::recording::Entry;
 use crate::ws_client;
 
 /// How long the write half of a socket closed on request outlives it.
@@ -50,9 +51,15 @@ impl WsSession {
         let id = self.connection_id;
         let cfg = &self.deps.connection;
         let client = ws_client::ws_client(self.deps.tls.clone(), ms(cfg.handshake_timeout_ms));
-        let request = client
-            .ws(self.deps.url.as_str())
+        // The upgrade may carry secrets (a token in the URL or a header): it
+        // goes on the wire only; the log shows the configured URL.
+        let target = self.deps.provider.upgrade(&self.deps.url);
+        let mut request = client
+            .ws(target.url.as_str())
             .max_frame_size(cfg.max_frame_bytes);
+        for (name, value) in &target.headers {
+            request = request.header(name.as_str(), value.expose());
+        }
         tracing::info!(feed = %self.deps.feed, url = %self.deps.url, attempt = id, "connecting");
         let connecting = async move { request.connect().await };
         ctx.spawn(connecting.into_actor(self).map(move |result, act, ctx| {
@@ -85,10 +92,15 @@ impl WsSession {
         self.stream = Some(Self::add_stream(events, ctx));
         self.sink = Some(SinkWrite::new(sink.sink_map_err(tag), ctx));
         self.connected_at = Some(Instant::now());
+        self.record(Entry::Connected(without_query(&self.deps.url)));
         self.last_frame = Instant::now();
         self.ping_sent_at = None;
         self.fragment = None;
         self.set_state(SessionState::AwaitingGreeting);
+        if self.start_script(ctx) {
+            // Each waiting step of a script has a deadline of its own.
+            return;
+        }
         let id = self.connection_id;
         let timeout = ms(self.deps.connection.handshake_timeout_ms);
         ctx.run_later(timeout, move |act, ctx| {
@@ -112,6 +124,9 @@ impl WsSession {
             return;
         }
         let was_streaming = self.state == SessionState::Streaming;
+        if self.sink.is_some() {
+            self.record(Entry::Disconnected(reason.clone()));
+        }
         self.drop_socket(ctx);
         let healthy_after = ms(self.deps.connection.healthy_after_ms);
         if self
@@ -153,6 +168,7 @@ impl WsSession {
     /// the normal flush path first.
     pub(super) fn close_socket(&mut self, ctx: &mut Context<Self>) {
         if let Some(mut sink) = self.sink.take() {
+            self.record(Entry::Disconnected("closed by us".to_owned()));
             let _ = sink.write(WsMessage::Close(Some(awc::ws::CloseCode::Normal.into())));
             ctx.run_later(CLOSE_FLUSH, move |_, _| sink.close());
         }
@@ -169,6 +185,10 @@ impl WsSession {
             sink.close();
         }
         self.set_connected(false);
+        self.script = None;
+        if let Some(beat) = self.beat.take() {
+            ctx.cancel_future(beat);
+        }
         self.pending_acks.clear();
         self.fragment = None;
         self.ping_sent_at = None;
@@ -176,6 +196,23 @@ impl WsSession {
     }
 
     pub(super) fn send_text(&mut self, text: String) {
+        if let (Some(recorder), Some(_)) = (&self.deps.recorder, &self.sink) {
+            recorder.sent(self.connection_id, &text);
+        }
+        self.write_text(text);
+    }
+
+    /// Sends a message that may carry a credential (the auth message, or any
+    /// message of a configured protocol's script, whose templates may read
+    /// `${env:..}` secrets): on the wire only, recorded as `[redacted]`.
+    pub(super) fn send_auth(&mut self, text: String) {
+        if let (Some(recorder), Some(_)) = (&self.deps.recorder, &self.sink) {
+            recorder.sent_auth(self.connection_id);
+        }
+        self.write_text(text);
+    }
+
+    fn write_text(&mut self, text: String) {
         if let Some(sink) = self.sink.as_mut() {
             // SinkWrite buffers without bound, which is acceptable for the few
             // control messages (auth, subscribe, ping, pong) ever written here.
@@ -186,6 +223,13 @@ impl WsSession {
     }
 
     pub(super) fn on_text(&mut self, bytes: Bytes, ctx: &mut Context<Self>) {
+        if let Some(recorder) = &self.deps.recorder {
+            recorder.received(self.connection_id, &bytes);
+        }
+        if self.script.is_some() {
+            self.on_script_text(bytes, ctx);
+            return;
+        }
         let control = self.deps.provider.control(&bytes);
         for event in control.events {
             self.on_control(event, ctx);
@@ -195,7 +239,7 @@ impl WsSession {
         }
     }
 
-    fn forward(&mut self, bytes: Bytes) {
+    pub(super) fn forward(&mut self, bytes: Bytes) {
         let metrics = &self.deps.metrics;
         metrics.frames.inc();
         metrics.frame_bytes.inc_by(bytes.len() as u64);
@@ -294,4 +338,9 @@ impl actix::io::WriteHandler<WriteError> for WsSession {
     fn finished(&mut self, _: &mut Context<Self>) {
         // The default stops the actor; a closed sink only means this connection ended.
     }
+}
+
+/// The URL as recorded: without its query, where a key could be passed.
+fn without_query(url: &str) -> String {
+    url.split(['?', '#']).next().unwrap_or_default().to_owned()
 }

@@ -17,11 +17,12 @@ impl WsSession {
         match (&event, self.state) {
             (ControlEvent::Connected, SessionState::AwaitingGreeting) => {
                 let auth = self.deps.provider.auth_message(&self.deps.credentials);
-                self.send_text(auth);
+                self.send_auth(auth);
                 self.set_state(SessionState::Authenticating);
             }
             (ControlEvent::AuthSuccess, SessionState::Authenticating) => self.subscribe_all(ctx),
             (ControlEvent::Subscribed(topic), _) => {
+                self.record(crate::recording::Entry::Subscribed(topic.clone()));
                 let expected = self.pending_acks.remove(topic)
                     || self.deps.shared.subscriptions().contains(topic);
                 if !expected {
@@ -91,16 +92,21 @@ impl WsSession {
         self.emit_status("provider_error", message.to_owned(), None, None);
     }
 
-    fn subscribe_all(&mut self, ctx: &mut Context<Self>) {
+    pub(super) fn subscribe_all(&mut self, ctx: &mut Context<Self>) {
         let topics = self.deps.shared.topics();
         if topics.is_empty() {
             self.begin_streaming();
             return;
         }
         self.pending_acks = topics.iter().cloned().collect();
-        let message = self.deps.provider.subscribe_message(&topics);
-        self.send_text(message);
+        let acknowledged = self.send_change(true, &topics);
         self.set_state(SessionState::Subscribing);
+        if !acknowledged {
+            // The provider sends no acknowledgement: sent is subscribed.
+            self.pending_acks.clear();
+            self.begin_streaming();
+            return;
+        }
         let id = self.connection_id;
         let timeout = Duration::from_millis(self.deps.connection.ack_timeout_ms);
         ctx.run_later(timeout, move |act, _| {
@@ -139,7 +145,7 @@ impl WsSession {
         }
     }
 
-    fn fail_terminally(&mut self, event: &ControlEvent, ctx: &mut Context<Self>) {
+    pub(super) fn fail_terminally(&mut self, event: &ControlEvent, ctx: &mut Context<Self>) {
         let reason = match event {
             ControlEvent::AuthFailed(m) => format!("the provider rejected the credentials: {m}"),
             other => format!("{other:?}"),

@@ -79,6 +79,7 @@ fn session_reporting(
         on_fatal,
         store: None,
         metrics: metrics.clone(),
+        recorder: None,
     })
     .start()
 }
