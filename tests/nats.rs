@@ -10,12 +10,10 @@ use async_nats::jetstream;
 use serde_json::Value;
 use tapewatch::actors::events::EventKind;
 use tapewatch::actors::messages::Output;
-use tapewatch::actors::secret::ApiKey;
 use tapewatch::actors::sink::json_line;
 use tapewatch::nats::{alert_msg_id, ALERTS_SUBJECT, ENRICHMENTS_SUBJECT};
-use tapewatch_sim::{self as sim, ScriptConfig, SimConfig};
 
-use support::nats::{metric, run_once, stored, NatsServer, Stored, TRADES};
+use support::nats::{metric, run_once, script_sim, stored, NatsServer, Stored, TRADES};
 use support::{config_for, eventually, key};
 
 #[actix::test]
@@ -102,17 +100,7 @@ async fn ingest_publishes_every_trade_once_to_the_partition_of_its_underlying() 
     use tapewatch::nats::EVENTS_STREAM;
     const PARTITIONS: u32 = 3;
     let nats = NatsServer::start();
-    let sim = sim::start(SimConfig {
-        key: Some(ApiKey::new("k")),
-        script: ScriptConfig {
-            total_events: Some(TRADES),
-            quotes: false,
-            ..ScriptConfig::default()
-        },
-        ..SimConfig::default()
-    })
-    .await
-    .expect("simulator starts");
+    let sim = script_sim().await;
     let mut config = config_for(&sim, &["stocks", "options"]);
     config.nats.url = Some(nats.url.clone());
     config.nats.ingest_partitions = Some(PARTITIONS);
@@ -187,7 +175,7 @@ async fn with_nats_down_the_pipeline_keeps_detecting_sheds_and_is_not_ready() {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let sim = support::nats::script_sim().await;
+    let sim = script_sim().await;
     let mut config = config_for(&sim, &["stocks", "options"]);
     config.nats.url = Some(format!("nats://127.0.0.1:{port}"));
     config.nats.backlog = 2;
